@@ -1,0 +1,55 @@
+#include "kernels/quantize.h"
+
+#include <cmath>
+
+#include "base/check.h"
+#include "base/float_formats.h"
+
+namespace dsv4 {
+
+namespace {
+float block_amax(const float* x, int n, float floor) {
+  float amax = 0.0f;
+  for (int i = 0; i < n; ++i) amax = std::fmax(amax, std::fabs(x[i]));
+  return std::fmax(amax, floor);
+}
+}  // namespace
+
+float pow2_scale(float amax, float inv_max) {
+  const uint32_t bits = f32_bits(amax * inv_max);
+  const int exp = int((bits >> 23) & 0xff) - 127 + ((bits & 0x7fffff) != 0 ? 1 : 0);
+  return f32_from_bits(uint32_t(exp + 127) << 23);
+}
+
+void act_quant_fp8(const float* x, int64_t n, int block, uint8_t* codes, float* scales) {
+  DSV4_CHECK(n % block == 0);
+  for (int64_t b = 0; b < n / block; ++b) {
+    const float* xb = x + b * block;
+    const float s = pow2_scale(block_amax(xb, block, kFp8AmaxFloor), 1.0f / kFp8Max);
+    scales[b] = s;
+    for (int i = 0; i < block; ++i)
+      codes[b * block + i] = f32_to_e4m3(std::fmin(std::fmax(xb[i] / s, -kFp8Max), kFp8Max));
+  }
+}
+
+void fp8_simulate(float* x, int64_t n, int block) {
+  DSV4_CHECK(n % block == 0);
+  for (int64_t b = 0; b < n / block; ++b) {
+    float* xb = x + b * block;
+    const float s = pow2_scale(block_amax(xb, block, kFp8AmaxFloor), 1.0f / kFp8Max);
+    for (int i = 0; i < block; ++i)
+      xb[i] = e4m3_to_f32(f32_to_e4m3(std::fmin(std::fmax(xb[i] / s, -kFp8Max), kFp8Max))) * s;
+  }
+}
+
+void fp4_simulate(float* x, int64_t n, int block) {
+  DSV4_CHECK(n % block == 0);
+  for (int64_t b = 0; b < n / block; ++b) {
+    float* xb = x + b * block;
+    const float s = pow2_scale(block_amax(xb, block, kFp4AmaxFloor), 1.0f / kFp4Max);
+    for (int i = 0; i < block; ++i)
+      xb[i] = e2m1_to_f32(f32_to_e2m1(std::fmin(std::fmax(xb[i] / s, -kFp4Max), kFp4Max))) * s;
+  }
+}
+
+}  // namespace dsv4

@@ -1,0 +1,26 @@
+// The quantizers the model itself applies to activations (kernel.py act_quant / fp4_act_quant):
+// per row, in blocks along the last dimension, a power-of-two scale s = 2^ceil(log2(amax / max)) and
+// values rounded to e4m3 or e2m1 after clamping to the format's range.
+#pragma once
+
+#include <cstdint>
+
+namespace dsv4 {
+
+inline constexpr float kFp8Max = 448.0f;
+inline constexpr float kFp8AmaxFloor = 1e-4f;
+inline constexpr float kFp4Max = 6.0f;
+inline constexpr float kFp4AmaxFloor = 6.0f * 0x1p-126f;
+
+// 2^ceil(log2(amax * inv_max)), computed from the float32 bits of the product as the reference does.
+float pow2_scale(float amax, float inv_max);
+
+// FP8 activation quantization of x[0, n), n % block == 0: codes[i] = e4m3(clamp(x[i] / s_b)),
+// scales[b] = s_b for block b. Used before FP8/FP4 matrix products.
+void act_quant_fp8(const float* x, int64_t n, int block, uint8_t* codes, float* scales);
+
+// In-place quantize-dequantize ("simulation"): x[i] = fmt(x[i] / s_b) * s_b.
+void fp8_simulate(float* x, int64_t n, int block);  // KV nope dims, 64-wide blocks
+void fp4_simulate(float* x, int64_t n, int block);  // indexer queries and keys, 32-wide blocks
+
+}  // namespace dsv4

@@ -1,0 +1,14 @@
+// RMSNorm: y = w · x / sqrt(mean(x²) + eps), FP32 arithmetic. `w` may be null (weightless norm, as the
+// per-head query norm and the mHC input scale use).
+#pragma once
+
+#include <cstdint>
+
+namespace dsv4 {
+
+void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y);  // y may alias x
+
+// 1 / sqrt(mean(x²) + eps)
+float rms_inverse(const float* x, int64_t n, float eps);
+
+}  // namespace dsv4

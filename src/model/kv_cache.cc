@@ -1,0 +1,96 @@
+#include "model/kv_cache.h"
+
+#include <cmath>
+
+namespace dsv4 {
+
+namespace {
+struct LayerShape {  // element counts of one layer's buffers
+  int64_t window = 0, entries = 0, index_keys = 0, compressor = 0, index_compressor = 0;
+};
+
+// Slots × width of a compressor's state, per buffer (kv and score each).
+int64_t compressor_elems(int ratio, int d) {
+  const int coff = ratio == 4 ? 2 : 1;
+  return int64_t(coff) * ratio * coff * d;
+}
+
+LayerShape layer_shape(const ModelConfig& c, int layer, int64_t capacity) {
+  LayerShape s;
+  const int r = c.ratio(layer);
+  s.window = int64_t(c.window_size) * c.head_dim;
+  if (r) {
+    s.entries = capacity / r * c.head_dim;
+    s.compressor = compressor_elems(r, c.head_dim);
+  }
+  if (r == 4) {
+    s.index_keys = capacity / 4 * c.index_head_dim;
+    s.index_compressor = compressor_elems(4, c.index_head_dim);
+  }
+  return s;
+}
+
+CompressorState make_compressor(int ratio, int d) {
+  CompressorState s;
+  s.ratio = ratio;
+  s.width = (ratio == 4 ? 2 : 1) * d;
+  s.kv.resize(size_t(compressor_elems(ratio, d)));
+  s.score.resize(s.kv.size());
+  s.reset();
+  return s;
+}
+}  // namespace
+
+void CompressorState::reset() {
+  std::fill(kv.begin(), kv.end(), 0.0f);
+  std::fill(score.begin(), score.end(), -INFINITY);
+}
+
+void LayerState::reset() {
+  next_pos = 0;
+  compressor.reset();
+  index_compressor.reset();
+}
+
+void KvCache::reset() {
+  for (auto& l : layers) l.reset();
+}
+
+int64_t KvCache::allocated_bytes() const {
+  int64_t n = 0;
+  for (const auto& l : layers)
+    n += int64_t(sizeof(float)) *
+         int64_t(l.window.size() + l.entries.size() + l.index_keys.size() + 2 * l.compressor.kv.size() +
+                 2 * l.index_compressor.kv.size());
+  return n;
+}
+
+KvCache make_kv_cache(const ModelConfig& c, int64_t capacity) {
+  KvCache cache;
+  cache.capacity = capacity;
+  for (int i = 0; i < c.n_total_layers(); ++i) {
+    const LayerShape s = layer_shape(c, i, capacity);
+    LayerState l;
+    l.window.resize(size_t(s.window));
+    l.entries.resize(size_t(s.entries));
+    l.index_keys.resize(size_t(s.index_keys));
+    if (c.ratio(i)) l.compressor = make_compressor(c.ratio(i), c.head_dim);
+    if (c.ratio(i) == 4) l.index_compressor = make_compressor(4, c.index_head_dim);
+    cache.layers.push_back(std::move(l));
+  }
+  return cache;
+}
+
+KvFootprint kv_footprint(const ModelConfig& c, int64_t capacity, int elem_bytes) {
+  KvFootprint f;
+  for (int i = 0; i < c.n_total_layers(); ++i) {
+    const LayerShape s = layer_shape(c, i, capacity);
+    f.window += s.window * elem_bytes;
+    f.entries += s.entries * elem_bytes;
+    f.index_keys += s.index_keys * elem_bytes;
+    f.compressor_state += 2 * (s.compressor + s.index_compressor) * int64_t(sizeof(float));
+  }
+  return f;
+}
+
+}  // namespace dsv4

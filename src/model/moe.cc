@@ -1,0 +1,109 @@
+#include "model/moe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "base/check.h"
+#include "kernels/matmul.h"
+#include "kernels/topk.h"
+
+namespace dsv4 {
+
+namespace {
+
+float softplus(float v) { return v > 20.0f ? v : std::log1p(std::exp(v)); }  // torch: beta 1, threshold 20
+float silu(float v) { return v / (1.0f + std::exp(-v)); }
+
+struct Routing {
+  int32_t* ids;    // [n, k]
+  float* weights;  // [n, k]
+};
+
+Routing route(const LayerContext& ctx, const MoeWeights& w, const float* x) {
+  const ModelConfig& c = ctx.config;
+  const int E = c.n_routed_experts, k = c.n_activated_experts;
+  float* p = ctx.arena.alloc<float>(size_t(ctx.n * E));
+  matmul(w.gate, x, ctx.n, p);
+  for (int64_t i = 0; i < ctx.n * E; ++i) p[i] = std::sqrt(softplus(p[i]));
+  Routing r{ctx.arena.alloc<int32_t>(size_t(ctx.n * k)), ctx.arena.alloc<float>(size_t(ctx.n * k))};
+  float* biased = ctx.arena.alloc<float>(size_t(E));
+  for (int64_t t = 0; t < ctx.n; ++t) {
+    const float* pt = p + t * E;
+    int32_t* ids = r.ids + t * k;
+    if (!w.tid2eid.empty()) {
+      DSV4_CHECK(0 <= ctx.ids[t] && ctx.ids[t] < c.vocab_size);
+      std::copy_n(w.tid2eid.data() + int64_t(ctx.ids[t]) * k, k, ids);
+    } else {
+      for (int e = 0; e < E; ++e) biased[e] = pt[e] + w.bias[e];
+      topk(biased, E, k, ids);
+    }
+    if (ctx.hook) ctx.hook->experts(ctx.layer, ctx.start_pos + t, {ids, size_t(k)});
+    float sum = 0.0f;
+    for (int j = 0; j < k; ++j) {
+      DSV4_CHECK(0 <= ids[j] && ids[j] < E);
+      for (int i = 0; i < j; ++i) DSV4_CHECK(ids[i] != ids[j]);  // moe_forward gathers at most n rows
+      sum += r.weights[t * k + j] = pt[ids[j]];
+    }
+    for (int j = 0; j < k; ++j) r.weights[t * k + j] = r.weights[t * k + j] / sum * c.route_scale;
+  }
+  return r;
+}
+
+// SwiGLU with clamp on m rows; `row_weight` (may be null) scales each row's activation before w2.
+void expert_forward(const LayerContext& ctx, const ExpertWeights& w, const float* x, int64_t m,
+                    const float* row_weight, float* out) {
+  const ModelConfig& c = ctx.config;
+  const int64_t I = w.w1.rows;
+  float* g = ctx.arena.alloc<float>(size_t(m * I));
+  float* u = ctx.arena.alloc<float>(size_t(m * I));
+  matmul(w.w1, x, m, g);
+  matmul(w.w3, x, m, u);
+  const float L = c.swiglu_limit;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < I; ++j) {
+      float gv = g[i * I + j], uv = u[i * I + j];
+      if (L > 0) {
+        uv = std::clamp(uv, -L, L);
+        gv = std::fmin(gv, L);
+      }
+      float a = silu(gv) * uv;
+      if (row_weight) a = row_weight[i] * a;
+      g[i * I + j] = a;
+    }
+  matmul(w.w2, g, m, out);
+}
+
+}  // namespace
+
+void moe_forward(const LayerContext& ctx, const MoeWeights& w, const float* x, float* out) {
+  const ModelConfig& c = ctx.config;
+  const int64_t D = c.dim;
+  const int k = c.n_activated_experts;
+  const Routing r = route(ctx, w, x);
+
+  std::fill(out, out + ctx.n * D, 0.0f);
+  float* xe = ctx.arena.alloc<float>(size_t(ctx.n * D));
+  float* ye = ctx.arena.alloc<float>(size_t(ctx.n * D));
+  float* we = ctx.arena.alloc<float>(size_t(ctx.n));
+  int64_t* rows = ctx.arena.alloc<int64_t>(size_t(ctx.n));
+  for (int e = 0; e < c.n_routed_experts; ++e) {
+    int64_t m = 0;
+    for (int64_t t = 0; t < ctx.n; ++t)
+      for (int j = 0; j < k; ++j)
+        if (r.ids[t * k + j] == e) {
+          rows[m] = t;
+          we[m] = r.weights[t * k + j];
+          std::copy_n(x + t * D, D, xe + m * D);
+          ++m;
+        }
+    if (m == 0) continue;
+    expert_forward(ctx, w.experts[size_t(e)], xe, m, we, ye);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t d = 0; d < D; ++d) out[rows[i] * D + d] += ye[i * D + d];
+  }
+  expert_forward(ctx, w.shared, x, ctx.n, nullptr, ye);
+  for (int64_t i = 0; i < ctx.n * D; ++i) out[i] += ye[i];
+}
+
+}  // namespace dsv4
