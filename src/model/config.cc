@@ -206,6 +206,19 @@ Status validate(const ModelConfig& c, const std::string& w) {
                             {"hc_sinkhorn_iters", c.hc_sinkhorn_iters},
                             {"max_position_embeddings", c.max_position_embeddings}})
     if (p.v <= 0) return Status::error("{}: field '{}' must be positive, found {}", w, p.name, p.v);
+  // Upper bounds far above any real model keep a hostile config from asking for absurd allocations.
+  struct Bounded { const char* name; int64_t v, max; };
+  for (const Bounded& b : {Bounded{"vocab_size", c.vocab_size, 1 << 24}, {"hidden_size", c.dim, 1 << 16},
+                           {"num_hidden_layers", c.n_layers, 1024}, {"num_attention_heads", c.n_heads, 4096},
+                           {"head_dim", c.head_dim, 1 << 14}, {"q_lora_rank", c.q_lora_rank, 1 << 16},
+                           {"o_groups", c.o_groups, 1024}, {"o_lora_rank", c.o_lora_rank, 1 << 16},
+                           {"sliding_window", c.window_size, 1 << 20}, {"n_routed_experts", c.n_routed_experts, 4096},
+                           {"moe_intermediate_size", c.moe_inter_dim, 1 << 18}, {"hc_mult", c.hc_mult, 16},
+                           {"hc_sinkhorn_iters", c.hc_sinkhorn_iters, 1000},
+                           {"index_n_heads", c.index_n_heads, 4096}, {"index_head_dim", c.index_head_dim, 1 << 14},
+                           {"index_topk", c.index_topk, 1 << 24},
+                           {"max_position_embeddings", c.max_position_embeddings, int64_t(1) << 32}})
+    if (b.v > b.max) return Status::error("{}: field '{}' = {} exceeds the supported maximum {}", w, b.name, b.v, b.max);
   if (c.n_kv_heads != 1)
     return Status::error("{}: num_key_value_heads must be 1 (V4 shares one KV head), found {}", w, c.n_kv_heads);
   if (c.n_shared_experts != 1)

@@ -1,0 +1,81 @@
+#include "kernels/quantize.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "base/float_formats.h"
+
+namespace dsv4 {
+namespace {
+
+TEST(Pow2Scale, RoundsUpToPowersOfTwo) {
+  EXPECT_EQ(pow2_scale(448.0f, 1.0f / 448.0f), 1.0f);  // exactly representable: no rounding up
+  EXPECT_EQ(pow2_scale(449.0f, 1.0f / 448.0f), 2.0f);
+  EXPECT_EQ(pow2_scale(224.0f, 1.0f / 448.0f), 0.5f);
+  EXPECT_EQ(pow2_scale(6.0f, 1.0f / 6.0f), 1.0f);
+  EXPECT_EQ(pow2_scale(7.0f, 1.0f / 6.0f), 2.0f);
+  EXPECT_EQ(pow2_scale(kFp4AmaxFloor, 1.0f / 6.0f), 0x1p-126f);  // the FP4 floor stays a normal float
+}
+
+TEST(ActQuant, CodesTimesScalesReproduceTheSimulation) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  std::vector<float> x(384);
+  for (float& v : x) v = nd(rng);
+  x[5] = 1000.0f;  // one large block
+  std::vector<uint8_t> codes(x.size());
+  std::vector<float> scales(3);
+  act_quant_fp8(x.data(), int64_t(x.size()), 128, codes.data(), scales.data());
+  EXPECT_EQ(scales[0], pow2_scale(1000.0f, 1.0f / 448.0f));
+  std::vector<float> sim = x;
+  fp8_simulate(sim.data(), int64_t(sim.size()), 128);
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(e4m3_to_f32(codes[i]) * scales[i / 128], sim[i]) << i;
+    EXPECT_LE(std::fabs(sim[i] - x[i]), std::fabs(x[i]) / 16 + scales[i / 128] * 0x1p-9f) << i;
+  }
+}
+
+TEST(ActQuant, AllZeroBlockUsesTheAmaxFloor) {
+  std::vector<float> x(64, 0.0f);
+  std::vector<uint8_t> codes(64);
+  float scale;
+  act_quant_fp8(x.data(), 64, 64, codes.data(), &scale);
+  EXPECT_EQ(scale, pow2_scale(kFp8AmaxFloor, 1.0f / 448.0f));
+  for (uint8_t c : codes) EXPECT_EQ(c, 0);
+}
+
+TEST(Simulate, IsIdempotent) {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> nd;
+  std::vector<float> a(256), b;
+  for (float& v : a) v = nd(rng);
+  fp8_simulate(a.data(), 256, 64);
+  b = a;
+  fp8_simulate(b.data(), 256, 64);
+  EXPECT_EQ(a, b);
+  for (float& v : a) v = nd(rng);
+  fp4_simulate(a.data(), 256, 32);
+  b = a;
+  fp4_simulate(b.data(), 256, 32);
+  EXPECT_EQ(a, b);
+}
+
+TEST(Fp4Simulate, KnownBlock) {
+  // amax 3 → scale 2^ceil(log2(0.5)) = 0.5: values / 0.5 rounded to e2m1, then × 0.5.
+  std::vector<float> x(32, 0.0f);
+  x[0] = 3.0f;    // 6 → 6 → 3
+  x[1] = 1.3f;    // 2.6 → 3 → 1.5
+  x[2] = -0.6f;   // -1.2 → -1 → -0.5
+  x[3] = 0.125f;  // 0.25 → tie → 0
+  fp4_simulate(x.data(), 32, 32);
+  EXPECT_EQ(x[0], 3.0f);
+  EXPECT_EQ(x[1], 1.5f);
+  EXPECT_EQ(x[2], -0.5f);
+  EXPECT_EQ(x[3], 0.0f);
+}
+
+}  // namespace
+}  // namespace dsv4
