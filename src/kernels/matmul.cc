@@ -16,26 +16,19 @@ constexpr int kFp4Block = 32;   // FP4 weight scale block along K
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-void matmul_f32(const WeightMatrix& w, const float* x, int64_t m, float* y) {
-  const float* W = static_cast<const float*>(w.data);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t n = 0; n < w.rows; ++n) {
-      const float* wr = W + n * w.cols;
-      const float* xr = x + i * w.cols;
-      float acc = 0.0f;
-      for (int64_t k = 0; k < w.cols; ++k) acc += xr[k] * wr[k];
-      y[i * w.rows + n] = acc;
-    }
-}
+float load_weight(const float* w, int64_t i) { return w[i]; }
+float load_weight(const uint16_t* w, int64_t i) { return bf16_to_f32(w[i]); }
 
-void matmul_bf16(const WeightMatrix& w, const float* x, int64_t m, float* y) {
-  const uint16_t* W = static_cast<const uint16_t*>(w.data);
+// Plain products for F32 and BF16 weights (T = float or uint16_t).
+template <typename T>
+void matmul_dense(const WeightMatrix& w, const float* x, int64_t m, float* y) {
+  const T* W = static_cast<const T*>(w.data);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t n = 0; n < w.rows; ++n) {
-      const uint16_t* wr = W + n * w.cols;
+      const T* wr = W + n * w.cols;
       const float* xr = x + i * w.cols;
       float acc = 0.0f;
-      for (int64_t k = 0; k < w.cols; ++k) acc += xr[k] * bf16_to_f32(wr[k]);
+      for (int64_t k = 0; k < w.cols; ++k) acc += xr[k] * load_weight(wr, k);
       y[i * w.rows + n] = acc;
     }
 }
@@ -154,8 +147,8 @@ WeightMatrix weight_rows(const WeightMatrix& w, int64_t r0, int64_t r1) {
 
 void matmul_ref(const WeightMatrix& w, const float* x, int64_t m, float* y) {
   switch (w.format) {
-    case WeightFormat::kF32: return matmul_f32(w, x, m, y);
-    case WeightFormat::kBF16: return matmul_bf16(w, x, m, y);
+    case WeightFormat::kF32: return matmul_dense<float>(w, x, m, y);
+    case WeightFormat::kBF16: return matmul_dense<uint16_t>(w, x, m, y);
     case WeightFormat::kFP8: return matmul_fp8(w, x, m, y);
     case WeightFormat::kFP4: return matmul_fp4(w, x, m, y);
   }

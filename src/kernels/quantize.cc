@@ -32,24 +32,25 @@ void act_quant_fp8(const float* x, int64_t n, int block, uint8_t* codes, float* 
   }
 }
 
-void fp8_simulate(float* x, int64_t n, int block) {
+namespace {
+// x = decode(encode(clamp(x / s))) · s per block, s a power of two from the block's amax.
+template <uint8_t (*Encode)(float), float (*Decode)(uint8_t)>
+void simulate(float* x, int64_t n, int block, float max, float amax_floor) {
   DSV4_CHECK(n % block == 0);
   for (int64_t b = 0; b < n / block; ++b) {
     float* xb = x + b * block;
-    const float s = pow2_scale(block_amax(xb, block, kFp8AmaxFloor), 1.0f / kFp8Max);
-    for (int i = 0; i < block; ++i)
-      xb[i] = e4m3_to_f32(f32_to_e4m3(std::fmin(std::fmax(xb[i] / s, -kFp8Max), kFp8Max))) * s;
+    const float s = pow2_scale(block_amax(xb, block, amax_floor), 1.0f / max);
+    for (int i = 0; i < block; ++i) xb[i] = Decode(Encode(std::fmin(std::fmax(xb[i] / s, -max), max))) * s;
   }
+}
+}  // namespace
+
+void fp8_simulate(float* x, int64_t n, int block) {
+  simulate<f32_to_e4m3, e4m3_to_f32>(x, n, block, kFp8Max, kFp8AmaxFloor);
 }
 
 void fp4_simulate(float* x, int64_t n, int block) {
-  DSV4_CHECK(n % block == 0);
-  for (int64_t b = 0; b < n / block; ++b) {
-    float* xb = x + b * block;
-    const float s = pow2_scale(block_amax(xb, block, kFp4AmaxFloor), 1.0f / kFp4Max);
-    for (int i = 0; i < block; ++i)
-      xb[i] = e2m1_to_f32(f32_to_e2m1(std::fmin(std::fmax(xb[i] / s, -kFp4Max), kFp4Max))) * s;
-  }
+  simulate<f32_to_e2m1, e2m1_to_f32>(x, n, block, kFp4Max, kFp4AmaxFloor);
 }
 
 }  // namespace dsv4
