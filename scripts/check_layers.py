@@ -14,6 +14,7 @@ ALLOWED = {
     "io": {"base", "tensor"},
     "kernels": {"base"},
     "model": {"base", "tensor", "io", "kernels"},
+    "runtime": {"base", "tensor", "io", "kernels", "model"},
     "text": {"base"},
 }
 

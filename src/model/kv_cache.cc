@@ -81,6 +81,22 @@ KvCache make_kv_cache(const ModelConfig& c, int64_t capacity) {
   return cache;
 }
 
+KvSnapshot take_snapshot(const KvCache& cache) {
+  KvSnapshot s;
+  for (const LayerState& l : cache.layers) s.layers.push_back({l.next_pos, l.window, l.compressor, l.index_compressor});
+  return s;
+}
+
+void restore_snapshot(KvCache& cache, const KvSnapshot& s) {
+  for (size_t i = 0; i < cache.layers.size(); ++i) {
+    LayerState& l = cache.layers[i];
+    l.next_pos = s.layers[i].next_pos;
+    l.window = s.layers[i].window;
+    l.compressor = s.layers[i].compressor;
+    l.index_compressor = s.layers[i].index_compressor;
+  }
+}
+
 KvFootprint kv_footprint(const ModelConfig& c, int64_t capacity, int elem_bytes) {
   KvFootprint f;
   for (int i = 0; i < c.n_total_layers(); ++i) {

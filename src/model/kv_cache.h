@@ -40,6 +40,20 @@ struct KvCache {
 
 KvCache make_kv_cache(const ModelConfig& c, int64_t capacity);
 
+// The part of a sequence's state that later tokens overwrite — positions, window rings, compressor
+// state. With the append-only compressed entries and indexer keys it is enough to resume the sequence
+// at the position it was taken: entries past that point are rewritten before any query reads them.
+struct KvSnapshot {
+  struct Layer {
+    int64_t next_pos = 0;
+    std::vector<float> window;
+    CompressorState compressor, index_compressor;
+  };
+  std::vector<Layer> layers;
+};
+KvSnapshot take_snapshot(const KvCache& cache);  // copies rings and compressor state
+void restore_snapshot(KvCache& cache, const KvSnapshot& s);
+
 // Bytes make_kv_cache(c, capacity) allocates when every stored element takes `elem_bytes` (compressor
 // state always FP32), split by kind.
 struct KvFootprint {
