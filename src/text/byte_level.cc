@@ -1,0 +1,67 @@
+#include "text/byte_level.h"
+
+#include <array>
+
+#include "text/tokenizer_utf8.h"
+
+namespace dsv4 {
+
+namespace {
+
+constexpr bool stands_for_itself(int b) {
+  return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+}
+
+constexpr std::array<char32_t, 256> make_byte_to_char() {
+  std::array<char32_t, 256> table{};
+  char32_t next_shifted = 0x100;
+  for (int b = 0; b < 256; ++b) table[size_t(b)] = stands_for_itself(b) ? char32_t(b) : next_shifted++;
+  return table;
+}
+
+constexpr std::array<char32_t, 256> kByteToChar = make_byte_to_char();
+
+// Every char of the alphabet is below U+0144, so the inverse is a small dense table.
+constexpr char32_t kAlphabetEnd = 0x144;
+
+constexpr std::array<int16_t, kAlphabetEnd> make_char_to_byte() {
+  std::array<int16_t, kAlphabetEnd> table{};
+  for (auto& v : table) v = -1;
+  for (int b = 0; b < 256; ++b) table[size_t(kByteToChar[size_t(b)])] = int16_t(b);
+  return table;
+}
+
+constexpr std::array<int16_t, kAlphabetEnd> kCharToByte = make_char_to_byte();
+
+}  // namespace
+
+char32_t byte_level_char(uint8_t byte) { return kByteToChar[byte]; }
+
+int byte_level_byte(char32_t cp) { return cp < kAlphabetEnd ? kCharToByte[cp] : -1; }
+
+std::string byte_level_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) append_utf8(kByteToChar[uint8_t(c)], out);
+  return out;
+}
+
+std::optional<std::string> byte_level_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const Utf8Unit u = utf8_unit_at(text, i);
+    // The alphabet lies below U+0800, so only one- and two-byte characters can belong to it.
+    if (u.kind != Utf8Unit::kValid || u.length > 2) return std::nullopt;
+    const auto b0 = uint8_t(text[i]);
+    const char32_t cp = u.length == 1 ? b0 : char32_t(((b0 & 0x1F) << 6) | (uint8_t(text[i + 1]) & 0x3F));
+    const int byte = byte_level_byte(cp);
+    if (byte < 0) return std::nullopt;
+    out.push_back(char(byte));
+    i += u.length;
+  }
+  return out;
+}
+
+}  // namespace dsv4

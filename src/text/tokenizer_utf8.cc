@@ -1,0 +1,90 @@
+#include "text/tokenizer_utf8.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace dsv4 {
+
+namespace {
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+}  // namespace
+
+Utf8Unit utf8_unit_at(std::string_view s, size_t pos) {
+  const auto b0 = uint8_t(s[pos]);
+  if (b0 < 0x80) return {Utf8Unit::kValid, 1};
+  // Table 3-7 of the Unicode standard: the lead byte fixes the length and narrows the second byte's range,
+  // which excludes overlong forms, surrogates and code points above U+10FFFF.
+  size_t need = 0;
+  uint8_t lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    need = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    need = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    need = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return {Utf8Unit::kInvalid, 1};
+  }
+  for (size_t i = 1; i < need; ++i) {
+    if (pos + i >= s.size()) return {Utf8Unit::kTruncated, i};
+    const auto b = uint8_t(s[pos + i]);
+    const bool ok = i == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    if (!ok) return {Utf8Unit::kInvalid, i};
+  }
+  return {Utf8Unit::kValid, need};
+}
+
+size_t utf8_valid_prefix(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // ASCII dominates most prompts; skip it eight bytes at a time.
+    if (i + 8 <= s.size()) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const Utf8Unit u = utf8_unit_at(s, i);
+    if (u.kind != Utf8Unit::kValid) return i;
+    i += u.length;
+  }
+  return s.size();
+}
+
+void append_utf8_lossy(std::string_view s, std::string& out) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t valid = utf8_valid_prefix(s.substr(i));
+    out.append(s.substr(i, valid));
+    i += valid;
+    if (i == s.size()) break;
+    out.append(kReplacement);
+    i += utf8_unit_at(s, i).length;
+  }
+}
+
+void append_utf8(char32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(char(cp));
+  } else if (cp < 0x800) {
+    out.push_back(char(0xC0 | (cp >> 6)));
+    out.push_back(char(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(char(0xE0 | (cp >> 12)));
+    out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(char(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(char(0xF0 | (cp >> 18)));
+    out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(char(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace dsv4
