@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "text/tokenizer_utf8.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 
@@ -51,15 +51,10 @@ std::optional<std::string> byte_level_decode(std::string_view text) {
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    const Utf8Unit u = utf8_unit_at(text, i);
-    // The alphabet lies below U+0800, so only one- and two-byte characters can belong to it.
-    if (u.kind != Utf8Unit::kValid || u.length > 2) return std::nullopt;
-    const auto b0 = uint8_t(text[i]);
-    const char32_t cp = u.length == 1 ? b0 : char32_t(((b0 & 0x1F) << 6) | (uint8_t(text[i + 1]) & 0x3F));
-    const int byte = byte_level_byte(cp);
+    if (utf8_unit_at(text, i).kind != Utf8Unit::kValid) return std::nullopt;
+    const int byte = byte_level_byte(decode_utf8(text, i));
     if (byte < 0) return std::nullopt;
     out.push_back(char(byte));
-    i += u.length;
   }
   return out;
 }

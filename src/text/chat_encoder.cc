@@ -5,8 +5,8 @@
 
 #include "text/chat_fold.h"
 #include "text/chat_tokens.h"
-#include "text/chat_utf8.h"
 #include "text/dsml_writer.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 namespace {
@@ -176,12 +176,12 @@ Result<std::string> encode_chat(std::span<const ChatMessage> messages, const Cha
   std::string prompt(options.add_bos && context.empty() ? kBosToken : "");
   for (size_t i = first; i < first + count; ++i) DSV4_RETURN_IF_ERROR(renderer.render(i, prompt));
 
-  const size_t bad = find_invalid_utf8(prompt);
-  if (bad != std::string::npos) {
+  const size_t valid = utf8_valid_prefix(prompt);
+  if (valid != prompt.size()) {
     return Status::error(
         "rendered prompt is not valid UTF-8 at byte {} (invalid input text, or a lone "
         "surrogate \\u escape in tool-call arguments)",
-        bad);
+        valid);
   }
   return prompt;
 }

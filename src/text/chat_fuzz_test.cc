@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "text/chat_encoder.h"
+#include "text/chat_parse_internal.h"
 #include "text/chat_parser.h"
 #include "text/chat_request.h"
-#include "text/chat_utf8.h"
 #include "text/json_text.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 namespace {
@@ -194,10 +195,9 @@ TEST(ChatFuzz, ParserAnswersEveryMutatedCompletion) {
           continue;
         }
         ++accepted;
-        EXPECT_EQ(find_invalid_utf8(r->content), std::string::npos);
-        EXPECT_EQ(find_invalid_utf8(r->reasoning_content), std::string::npos);
-        for (const ParsedToolCall& call : r->tool_calls)
-          EXPECT_EQ(find_invalid_utf8(call.arguments), std::string::npos);
+        EXPECT_TRUE(is_valid_utf8(r->content));
+        EXPECT_TRUE(is_valid_utf8(r->reasoning_content));
+        for (const ParsedToolCall& call : r->tool_calls) EXPECT_TRUE(is_valid_utf8(call.arguments));
         // Lenient arguments are always valid JSON text in Python's form.
         if (mode == ParseMode::kLenient) {
           for (const ParsedToolCall& call : r->tool_calls) {
@@ -247,7 +247,7 @@ TEST(ChatFuzz, EncoderAnswersEveryMutatedRequest) {
       continue;
     }
     ++rendered;
-    EXPECT_EQ(find_invalid_utf8(prompt.value()), std::string::npos);
+    EXPECT_TRUE(is_valid_utf8(prompt.value()));
   }
   EXPECT_GT(rendered, 500);
 }

@@ -1,7 +1,8 @@
-// The two completion parsers behind parse_completion (chat_parser.h), and the substring search they
-// share. Internal to the chat library.
+// The two completion parsers behind parse_completion (chat_parser.h), and what they share: the substring
+// search, Python's whitespace and the arguments object. Internal to the chat library.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -12,6 +13,25 @@ namespace dsv4 {
 // PRECONDITION for both: `text` is valid UTF-8.
 Result<ParsedMessage> parse_completion_strict(std::string_view text, bool thinking, const DsmlTags& tags);
 ParsedMessage parse_completion_lenient(std::string_view text, bool thinking, const DsmlTags& tags);
+
+// Python's str.isspace(), which is also what `\s` matches in the reference's str regexes. The reference
+// parses Python str (code points); on valid UTF-8, substring search on bytes finds the same matches, so
+// code points are only decoded where it uses `\s`.
+bool is_python_space(char32_t cp);
+
+// On valid UTF-8: the position after the run of Python whitespace that starts at `pos`, and `s` without
+// its trailing Python whitespace (Python's str.rstrip()).
+size_t skip_python_space(std::string_view s, size_t pos);
+std::string_view rtrim_python_space(std::string_view s);
+
+// One DSML parameter as it enters the arguments object.
+struct DsmlArgument {
+  std::string key;
+  std::string json;  // the value as JSON text
+};
+
+// `{"key": value, ...}` with json.dumps's separators: decode_dsml_to_arguments builds it as text.
+std::string arguments_text(const std::vector<DsmlArgument>& args);
 
 // text.find(needle, from) for a few fixed needles, remembering each needle's last hit so that parsing
 // many tags stays linear even when some needle never occurs again (a plain find would rescan to the end).

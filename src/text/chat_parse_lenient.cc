@@ -9,16 +9,11 @@
 #include <optional>
 
 #include "text/chat_tokens.h"
-#include "text/chat_utf8.h"
 #include "text/json_text.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 namespace {
-
-struct Argument {
-  std::string key;
-  std::string json;  // the value as JSON text
-};
 
 // Reads tag attributes (name="value" pairs, any spacing) up to the tag's '>'. Returns nullopt when the
 // text ends first (a truncated tag). Malformed attribute text is skipped up to the '>'.
@@ -74,7 +69,7 @@ std::string value_json(std::string_view raw, bool is_string) {
     Result<JsonValue> parsed = parse_json_text(raw);
     if (parsed.is_ok()) {
       std::string json = to_json_text(parsed.value());
-      if (find_invalid_utf8(json) == std::string::npos) return json;
+      if (is_valid_utf8(json)) return json;
     }
   }
   return json_string(raw);
@@ -93,7 +88,7 @@ class LenientBlockParser {
       pos_ = invoke + tags_.invoke_open.size();
       const auto attrs = read_attributes(s_, pos_);
       if (!attrs) break;  // truncated inside the invoke tag
-      std::vector<Argument> args;
+      std::vector<DsmlArgument> args;
       const bool complete = parse_parameters(args);
       const std::string_view name = attribute(*attrs, "name");
       if (!name.empty()) calls.push_back(ParsedToolCall{std::string(name), arguments_text(args)});
@@ -104,7 +99,7 @@ class LenientBlockParser {
 
  private:
   // Parameters up to the end of the invoke. Returns false when the text ends inside a parameter.
-  bool parse_parameters(std::vector<Argument>& args) {
+  bool parse_parameters(std::vector<DsmlArgument>& args) {
     while (true) {
       const size_t param = finder_.find(tags_.parameter_open, pos_);
       const size_t end = std::min({finder_.find(tags_.invoke_close, pos_), finder_.find(tags_.invoke_open, pos_),
@@ -130,26 +125,14 @@ class LenientBlockParser {
   }
 
   // A repeated key keeps its first position and takes the last value, as a Python dict would.
-  static void add_argument(std::vector<Argument>& args, std::string_view key, std::string json) {
-    for (Argument& a : args) {
+  static void add_argument(std::vector<DsmlArgument>& args, std::string_view key, std::string json) {
+    for (DsmlArgument& a : args) {
       if (a.key == key) {
         a.json = std::move(json);
         return;
       }
     }
-    args.push_back(Argument{std::string(key), std::move(json)});
-  }
-
-  static std::string arguments_text(const std::vector<Argument>& args) {
-    std::string text = "{";
-    for (size_t i = 0; i < args.size(); ++i) {
-      if (i > 0) text += ", ";
-      append_json_string(text, args[i].key);
-      text += ": ";
-      text += args[i].json;
-    }
-    text += '}';
-    return text;
+    args.push_back(DsmlArgument{std::string(key), std::move(json)});
   }
 
   std::string_view s_;

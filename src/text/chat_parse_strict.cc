@@ -8,7 +8,6 @@
 #include <optional>
 
 #include "text/chat_tokens.h"
-#include "text/chat_utf8.h"
 #include "text/json_text.h"
 
 namespace dsv4 {
@@ -136,40 +135,25 @@ class StrictParser {
       r = read_until({tags_.parameter_open, tags_.invoke_close});
       const std::optional<std::string_view> name = match_invoke_header(r.skipped);
       if (!name) return error_at("malformed invoke tag");
-      std::vector<Parameter> params;
+      std::vector<DsmlArgument> args;
       while (r.stop == 0) {
         const Read p = read_until({parameter_end_});
         const std::optional<Parameter> param = match_parameter(p.skipped);
         if (!param) return error_at("malformed parameter tag");
-        for (const Parameter& seen : params) {
+        for (const DsmlArgument& seen : args) {
           if (seen.key == param->key) {
             return error_at(fmt::format("duplicate parameter name {}", json_string_preview(seen.key)));
           }
         }
-        params.push_back(*param);
+        // decode_dsml_to_arguments: string="false" values pass through unchecked.
+        std::string json = param->is_string ? json_string(param->value) : std::string(param->value);
+        args.push_back(DsmlArgument{std::string(param->key), std::move(json)});
         r = read_until({tags_.parameter_open, tags_.invoke_close});
         if (r.skipped != ">\n") return error_at("malformed parameter tag (expected '>' and a line feed)");
       }
-      calls.push_back(ParsedToolCall{std::string(*name), arguments_text(params)});
+      calls.push_back(ParsedToolCall{std::string(*name), arguments_text(args)});
     }
     return Status::ok();
-  }
-
-  // decode_dsml_to_arguments: built as text, so string="false" values pass through unchecked.
-  static std::string arguments_text(const std::vector<Parameter>& params) {
-    std::string args = "{";
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (i > 0) args += ", ";
-      append_json_string(args, params[i].key);
-      args += ": ";
-      if (params[i].is_string) {
-        append_json_string(args, params[i].value);
-      } else {
-        args += params[i].value;
-      }
-    }
-    args += '}';
-    return args;
   }
 
   std::string_view text_;

@@ -73,7 +73,7 @@ constexpr std::string_view kV4ToolsTail =
 constexpr std::string_view kV4ResponseFormatHead =
     "## Response Format:\n\nYou MUST strictly adhere to the following schema to reply:\n";
 
-const ChatProfile kV4 = {
+constexpr ChatProfile kV4 = {
     .name = "v4",
     .efforts = kV4Efforts,
     .default_effort_prefix = "",
@@ -83,16 +83,14 @@ const ChatProfile kV4 = {
     .response_format_head = kV4ResponseFormatHead,
 };
 
-// Null means "low" in 0731, which writes nothing, like the first release's null.
-const ChatProfile kV4_0731 = {
-    .name = "v4-0731",
-    .efforts = kV4_0731Efforts,
-    .default_effort_prefix = "",
-    .dsml = kV4Dsml,
-    .tools_block_head = kV4ToolsHead,
-    .tools_block_tail = kV4ToolsTail,
-    .response_format_head = kV4ResponseFormatHead,
-};
+// The first release with 0731's effort table. Null means "low" in 0731, which writes nothing, like the first
+// release's null, so the default prefix stays.
+constexpr ChatProfile kV4_0731 = [] {
+  ChatProfile p = kV4;
+  p.name = "v4-0731";
+  p.efforts = kV4_0731Efforts;
+  return p;
+}();
 
 }  // namespace
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "text/chat_encoder.h"
-#include "text/chat_utf8.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 namespace {
@@ -22,7 +22,7 @@ Status check_strings(const JsonValue& v, std::string& path) {
     path.resize(len);
   }
   for (const JsonMember& m : v.members) {
-    if (find_invalid_utf8(m.key) != std::string::npos) return Status::error("{}: a key is not valid UTF-8", path);
+    if (!is_valid_utf8(m.key)) return Status::error("{}: a key is not valid UTF-8", path);
     path += path.empty() ? m.key : "." + m.key;
     DSV4_RETURN_IF_ERROR(check_strings(m.value, path));
     path.resize(len);

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "text/chat_utf8.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 namespace {
@@ -198,7 +198,7 @@ class Reader {
               pos_ = save;
             }
           }
-          append_utf8(out, cp);
+          append_wtf8(cp, out);
           break;
         }
         default: pos_ -= 2; return error("invalid escape");

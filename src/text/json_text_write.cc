@@ -10,45 +10,12 @@
 
 namespace dsv4 {
 
-JsonValue JsonValue::make_bool(bool b) {
-  JsonValue v;
-  v.kind = Kind::kBool;
-  v.boolean = b;
-  return v;
-}
-
-JsonValue JsonValue::make_int(std::string decimal) {
-  JsonValue v;
-  v.kind = Kind::kInt;
-  v.text = std::move(decimal);
-  return v;
-}
-
-JsonValue JsonValue::make_float(double d) {
-  JsonValue v;
-  v.kind = Kind::kFloat;
-  v.number = d;
-  return v;
-}
-
-JsonValue JsonValue::make_string(std::string s) {
-  JsonValue v;
-  v.kind = Kind::kString;
-  v.text = std::move(s);
-  return v;
-}
-
-JsonValue JsonValue::make_array() {
-  JsonValue v;
-  v.kind = Kind::kArray;
-  return v;
-}
-
-JsonValue JsonValue::make_object() {
-  JsonValue v;
-  v.kind = Kind::kObject;
-  return v;
-}
+JsonValue JsonValue::make_bool(bool b) { return {.kind = Kind::kBool, .boolean = b}; }
+JsonValue JsonValue::make_int(std::string decimal) { return {.kind = Kind::kInt, .text = std::move(decimal)}; }
+JsonValue JsonValue::make_float(double d) { return {.kind = Kind::kFloat, .number = d}; }
+JsonValue JsonValue::make_string(std::string s) { return {.kind = Kind::kString, .text = std::move(s)}; }
+JsonValue JsonValue::make_array() { return {.kind = Kind::kArray}; }
+JsonValue JsonValue::make_object() { return {.kind = Kind::kObject}; }
 
 const JsonValue* JsonValue::find(std::string_view key) const {
   for (const JsonMember& m : members) {

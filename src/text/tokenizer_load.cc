@@ -4,7 +4,7 @@
 #include "text/byte_level.h"
 #include "text/tokenizer.h"
 #include "text/tokenizer_json.h"
-#include "text/tokenizer_utf8.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 
@@ -88,7 +88,7 @@ void Tokenizer::register_added_token(AddedKind kind, const std::string& content,
 
 Status Tokenizer::init_added_tokens(const TokenizerSpec& spec) {
   for (const AddedTokenSpec& a : spec.added_tokens) {
-    if (utf8_valid_prefix(a.content) != a.content.size())
+    if (!is_valid_utf8(a.content))
       return Status::error("added token {} is not valid UTF-8", a.id);
     register_added_token(a.special ? kSpecial : kOtherAdded, a.content, a.id);
   }
@@ -125,7 +125,7 @@ Status Tokenizer::init_config(const TokenizerConfigSpec& config) {
 Status Tokenizer::add_special_tokens(const std::vector<std::string>& tokens) {
   // All are checked before any is added, so a failed call changes nothing.
   for (const std::string& token : tokens) {
-    if (token.empty() || utf8_valid_prefix(token) != token.size())
+    if (token.empty() || !is_valid_utf8(token))
       return Status::error("add_special_tokens: '{}' is not a non-empty UTF-8 string", token);
   }
   if (vocab_size() + int64_t(tokens.size()) > kMaxVocabSize)

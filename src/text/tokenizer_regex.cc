@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "base/check.h"
-#include "text/tokenizer_utf8.h"
+#include "text/utf8.h"
 
 namespace dsv4 {
 

@@ -1,7 +1,10 @@
-#include "text/tokenizer_utf8.h"
+// UTF-8 validation, decoding, encoding and lossy repair; see utf8.h.
+#include "text/utf8.h"
 
 #include <cstdint>
 #include <cstring>
+
+#include "base/check.h"
 
 namespace dsv4 {
 
@@ -57,19 +60,35 @@ size_t utf8_valid_prefix(std::string_view s) {
   return s.size();
 }
 
-void append_utf8_lossy(std::string_view s, std::string& out) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const size_t valid = utf8_valid_prefix(s.substr(i));
-    out.append(s.substr(i, valid));
-    i += valid;
-    if (i == s.size()) break;
-    out.append(kReplacement);
-    i += utf8_unit_at(s, i).length;
+Status check_utf8(std::string_view s, std::string_view what) {
+  const size_t valid = utf8_valid_prefix(s);
+  if (valid == s.size()) return Status::ok();
+  return Status::error("{}: invalid UTF-8 at byte {}", what, valid);
+}
+
+char32_t decode_utf8(std::string_view s, size_t& pos) {
+  const auto c = uint8_t(s[pos]);
+  size_t len = 1;
+  char32_t cp = c;
+  if (c >= 0xF0) {
+    len = 4, cp = c & 0x07;
+  } else if (c >= 0xE0) {
+    len = 3, cp = c & 0x0F;
+  } else if (c >= 0xC0) {
+    len = 2, cp = c & 0x1F;
   }
+  for (size_t k = 1; k < len && pos + k < s.size(); ++k) cp = (cp << 6) | (uint8_t(s[pos + k]) & 0x3F);
+  pos += len;
+  return cp;
 }
 
 void append_utf8(char32_t cp, std::string& out) {
+  DSV4_DCHECK(cp < 0xD800 || cp > 0xDFFF);
+  append_wtf8(cp, out);
+}
+
+void append_wtf8(char32_t cp, std::string& out) {
+  DSV4_DCHECK(cp < 0x110000);
   if (cp < 0x80) {
     out.push_back(char(cp));
   } else if (cp < 0x800) {
@@ -84,6 +103,18 @@ void append_utf8(char32_t cp, std::string& out) {
     out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
     out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(char(0x80 | (cp & 0x3F)));
+  }
+}
+
+void append_utf8_lossy(std::string_view s, std::string& out) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t valid = utf8_valid_prefix(s.substr(i));
+    out.append(s.substr(i, valid));
+    i += valid;
+    if (i == s.size()) break;
+    out.append(kReplacement);
+    i += utf8_unit_at(s, i).length;
   }
 }
 

@@ -1,4 +1,5 @@
-#include "text/tokenizer_utf8.h"
+// The UTF-8 rules both text libraries share: classification, validation, decoding, encoding, repair.
+#include "text/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -30,6 +31,7 @@ TEST(Utf8, RejectsOverlongSurrogateAndOutOfRangeForms) {
     EXPECT_EQ(u.kind, Utf8Unit::kInvalid) << testing::PrintToString(s);
     EXPECT_EQ(u.length, 1u) << testing::PrintToString(s);
     EXPECT_EQ(utf8_valid_prefix(s), 0u);
+    EXPECT_FALSE(is_valid_utf8(s));
   }
 }
 
@@ -52,6 +54,12 @@ TEST(Utf8, FindsTheFirstBadByteAfterLongAsciiRuns) {
   const std::string s = std::string(37, 'a') + "\xC3\xA9" + std::string(20, 'b') + "\xFF" + "tail";
   EXPECT_EQ(utf8_valid_prefix(s), 37u + 2u + 20u);
   EXPECT_EQ(utf8_valid_prefix(std::string(64, 'x')), 64u);
+  EXPECT_TRUE(is_valid_utf8(""));
+}
+
+TEST(Utf8, ChecksWithAOneLineError) {
+  EXPECT_TRUE(check_utf8("caf\xC3\xA9", "request").is_ok());
+  EXPECT_EQ(check_utf8("ab\xC3", "messages[0].content").message(), "messages[0].content: invalid UTF-8 at byte 2");
 }
 
 // The substitutions below are the ones the WHATWG decoder (and Rust's from_utf8_lossy) make.
@@ -66,10 +74,23 @@ TEST(Utf8, LossyRepairReplacesEachMaximalSubpart) {
   EXPECT_EQ(lossy("\xC3\xA9\xFF\xC3\xA9"), "\xC3\xA9" + kFffd + "\xC3\xA9");
 }
 
-TEST(Utf8, EncodesCodePoints) {
+TEST(Utf8, EncodesAndDecodesCodePoints) {
+  const std::u32string cps = U"A\u00E9\u20AC\U0001F600\U0010FFFF";
   std::string s;
-  for (const char32_t cp : {U'A', U'\u00E9', U'\u20AC', U'\U0001F600'}) append_utf8(cp, s);
-  EXPECT_EQ(s, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+  for (const char32_t cp : cps) append_utf8(cp, s);
+  EXPECT_EQ(s, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xF4\x8F\xBF\xBF");
+  std::u32string back;
+  for (size_t pos = 0; pos < s.size();) back += decode_utf8(s, pos);
+  EXPECT_EQ(back, cps);
+}
+
+// A lone surrogate from a JSON escape is carried as WTF-8, which validation then rejects.
+TEST(Utf8, Wtf8CarriesSurrogatesThatValidationRejects) {
+  std::string s = "x";
+  append_wtf8(0xD800, s);
+  append_wtf8(0xDFFF, s);
+  EXPECT_EQ(s, "x\xED\xA0\x80\xED\xBF\xBF");
+  EXPECT_EQ(utf8_valid_prefix(s), 1u);
 }
 
 }  // namespace
