@@ -16,6 +16,7 @@ ALLOWED = {
     "model": {"base", "tensor", "io", "kernels"},
     "runtime": {"base", "tensor", "io", "kernels", "model"},
     "text": {"base"},
+    "app": {"base", "tensor", "io", "kernels", "model", "runtime", "text"},
 }
 
 root = pathlib.Path(__file__).resolve().parent.parent / "src"

@@ -7,9 +7,10 @@
 
 namespace dsv4::testing {
 
-CommandResult run_command(const std::string& args) {
+CommandResult run_command(const std::string& args, const std::string& input) {
   const std::string base = std::filesystem::temp_directory_path() / ("dsv4_cmd_" + std::to_string(::getpid()));
-  const std::string cmd = args + " >" + base + ".out 2>" + base + ".err";
+  std::ofstream(base + ".in", std::ios::binary) << input;
+  const std::string cmd = args + " <" + base + ".in >" + base + ".out 2>" + base + ".err";
   const int status = std::system(cmd.c_str());
   CommandResult r;
   if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
@@ -20,7 +21,26 @@ CommandResult run_command(const std::string& args) {
     *dst = ss.str();
     std::filesystem::remove(file);
   }
+  std::filesystem::remove(base + ".in");
   return r;
+}
+
+TempDir::TempDir() {
+  static int counter = 0;
+  path_ = std::filesystem::temp_directory_path() /
+          ("dsv4_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() { std::filesystem::remove_all(path_); }
+
+void make_tiny_model_dir(const std::string& case_name, const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  const std::string src = golden_case(case_name);
+  for (const char* f : {"config.json", "model.safetensors"}) fs::copy_file(src + "/" + f, dir / f);
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+    fs::copy_file(source_path("tests/data/tiny-tokenizer/") + f, dir / f);
 }
 
 }  // namespace dsv4::testing

@@ -34,7 +34,23 @@ struct CommandResult {
   std::string out, err;
 };
 
-// Runs `args` through /bin/sh with stdout and stderr captured separately.
-CommandResult run_command(const std::string& args);
+// Runs `args` through /bin/sh with stdout and stderr captured separately and `input` on stdin.
+CommandResult run_command(const std::string& args, const std::string& input = "");
+
+// A temporary directory removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A directory holding golden case `name`'s checkpoint and the tiny byte-level tokenizer (512 ids), which
+// fits the golden models' vocabulary: a model directory `dsv4 run` and `dsv4 chat` accept.
+void make_tiny_model_dir(const std::string& case_name, const std::filesystem::path& dir);
 
 }  // namespace dsv4::testing
