@@ -1,0 +1,51 @@
+// ThreadPool: a fixed set of workers for data-parallel loops, built for decode, where one token runs
+// hundreds of short parallel regions: workers spin briefly on an atomic generation counter before they
+// sleep, so a region costs microseconds, not a condition-variable round trip. The calling thread takes
+// part as worker 0. A region started from inside a region runs inline (no nesting).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dsv4 {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Calls fn(thread_index) once on each of the size() threads and waits for all of them.
+  void run(const std::function<void(int)>& fn);
+
+  // Splits [0, n) into size() contiguous ranges of `grain`-aligned length and calls fn(begin, end) on each
+  // non-empty one, in parallel.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void worker(int index);
+
+  int n_threads_;
+  std::vector<std::thread> threads_;
+  const std::function<void(int)>* task_ = nullptr;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+};
+
+// The process-wide pool the kernels use: one thread per core unless DSV4_THREADS says otherwise.
+ThreadPool& default_thread_pool();
+// Replaces the default pool's size (before any use, e.g. from a --threads flag).
+void set_default_thread_count(int n);
+
+}  // namespace dsv4
