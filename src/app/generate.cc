@@ -30,7 +30,10 @@ Result<Generation> generate(Session& session, const Tokenizer& tokenizer, const 
                             const std::function<void(std::string_view)>& on_text) {
   const auto start = std::chrono::steady_clock::now();
   Generation g;
-  Sampler sampler(options.sampling, int64_t(session.logits().size()));
+  // Padded embedding rows past the tokenizer's last id (V4: 129,280 rows, ~128,800 tokens) are never
+  // sampled: they have no text.
+  const int64_t vocab = std::min<int64_t>(int64_t(session.logits().size()), tokenizer.vocab_size());
+  Sampler sampler(options.sampling, vocab);
   sampler.add_prompt(session.tokens());
   StreamDecoder decoder(tokenizer);
   std::string pending;  // decoded but not yet streamed (may start a stop string)
@@ -46,7 +49,7 @@ Result<Generation> generate(Session& session, const Tokenizer& tokenizer, const 
   };
   bool stopped = false;
   while (int(g.tokens.size()) < options.max_tokens) {
-    const SampledToken t = sampler.sample(session.logits());
+    const SampledToken t = sampler.sample(session.logits().first(size_t(vocab)));
     if (t.token == options.eos_id) {
       stopped = true;
       break;

@@ -1,12 +1,12 @@
 #include "io/safetensors.h"
 
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "io/safetensors_writer.h"
 
 namespace dsv4 {
 
@@ -141,40 +141,22 @@ const TensorView* SafetensorsFile::find(std::string_view name) const {
 
 Status write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& tensors,
                          const std::map<std::string, std::string>& metadata) {
-  std::vector<const SafetensorsEntry*> order;
-  for (const auto& t : tensors) order.push_back(&t);
-  std::stable_sort(order.begin(), order.end(), [](const SafetensorsEntry* a, const SafetensorsEntry* b) {
-    return dtype_size(a->dtype) > dtype_size(b->dtype);
-  });
-  json header = json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
-  uint64_t offset = 0;
-  for (const SafetensorsEntry* t : order) {
-    const auto numel = shape_numel(t->shape);
-    if (!numel || uint64_t(*numel) * uint64_t(dtype_size(t->dtype)) != t->bytes.size())
-      return Status::error("{}: tensor '{}': {} bytes do not match shape {} of {}", path, t->name,
-                           t->bytes.size(), shape_str(t->shape), dtype_name(t->dtype));
-    header[t->name] = {{"dtype", dtype_name(t->dtype)},
-                       {"shape", t->shape},
-                       {"data_offsets", {offset, offset + t->bytes.size()}}};
-    offset += t->bytes.size();
+  std::vector<SafetensorsTensorInfo> infos;
+  for (const SafetensorsEntry& t : tensors) {
+    const auto numel = shape_numel(t.shape);
+    if (!numel || uint64_t(*numel) * uint64_t(dtype_size(t.dtype)) != t.bytes.size())
+      return Status::error("{}: tensor '{}': {} bytes do not match shape {} of {}", path, t.name,
+                           t.bytes.size(), shape_str(t.shape), dtype_name(t.dtype));
+    infos.push_back({t.name, t.dtype, t.shape});
   }
-  std::string text = header.dump();
-  text.resize((text.size() + 7) / 8 * 8, ' ');
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return Status::error("{}: cannot create: {}", tmp, std::strerror(errno));
-  const uint64_t len = text.size();
-  bool ok = std::fwrite(&len, 8, 1, f) == 1 && std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  for (const SafetensorsEntry* t : order)
-    ok = ok && (t->bytes.empty() || std::fwrite(t->bytes.data(), 1, t->bytes.size(), f) == t->bytes.size());
-  ok = (std::fflush(f) == 0) && ok;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::error("{}: write failed: {}", path, std::strerror(errno));
+  DSV4_ASSIGN_OR_RETURN(SafetensorsWriter w, SafetensorsWriter::create(path, std::move(infos), metadata));
+  std::vector<uint8_t> buffer;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TensorSink sink = w.sink(i, buffer);
+    sink.write(tensors[i].bytes.data(), tensors[i].bytes.size());
+    DSV4_RETURN_IF_ERROR(sink.close());
   }
-  return Status::ok();
+  return w.finish();
 }
 
 }  // namespace dsv4

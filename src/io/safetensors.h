@@ -50,8 +50,8 @@ struct SafetensorsEntry {
   std::vector<uint8_t> bytes;
 };
 
-// Writes a safetensors file atomically (temporary file + rename). Tensors are laid out in order of
-// decreasing element size so every tensor is aligned; the header is padded to a multiple of 8.
+// Writes in-memory tensors through SafetensorsWriter (safetensors_writer.h): atomically, every tensor
+// aligned.
 Status write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& tensors,
                          const std::map<std::string, std::string>& metadata = {});
 

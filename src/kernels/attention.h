@@ -9,7 +9,11 @@
 namespace dsv4 {
 
 // q: [n_heads, d]; kv: n_kv pointers to [d] entries (n_kv >= 1); sink: [n_heads]; o: [n_heads, d].
+// Runs as two matrix products over the gathered entries (scores, then the weighted sum).
 void sparse_attention(const float* q, int n_heads, int d, const float* const* kv, int n_kv, const float* sink,
                       float scale, float* o);
+// The definition, one dot product at a time.
+void sparse_attention_ref(const float* q, int n_heads, int d, const float* const* kv, int n_kv, const float* sink,
+                          float scale, float* o);
 
 }  // namespace dsv4

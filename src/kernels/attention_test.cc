@@ -31,8 +31,8 @@ TEST(SparseAttention, MatchesTheDirectFormulaWithSink) {
   std::mt19937 rng(9);
   std::normal_distribution<float> nd;
   for (int n_kv : {1, 3, 65, 200}) {
-    const int H = 3, d = 40;
-    std::vector<float> q(size_t(H * d)), sink = {0.5f, -2.0f, 4.0f};
+    const int H = 7, d = 40;  // H > 4: the product kernels take their GEMM path
+    std::vector<float> q(size_t(H * d)), sink = {0.5f, -2.0f, 4.0f, 0.0f, 1.0f, -1.0f, 2.0f};
     for (float& v : q) v = nd(rng);
     std::vector<std::vector<float>> kv(static_cast<size_t>(n_kv), std::vector<float>(static_cast<size_t>(d)));
     std::vector<const float*> ptr;
@@ -40,11 +40,13 @@ TEST(SparseAttention, MatchesTheDirectFormulaWithSink) {
       for (float& v : e) v = nd(rng);
       ptr.push_back(e.data());
     }
-    std::vector<float> o(size_t(H * d));
-    sparse_attention(q.data(), H, d, ptr.data(), n_kv, sink.data(), 0.3f, o.data());
     std::vector<double> want;
     reference(q, H, d, kv, sink, 0.3f, want);
-    for (size_t i = 0; i < o.size(); ++i) EXPECT_NEAR(o[i], want[i], 1e-5) << "n_kv " << n_kv;
+    for (auto* attention : {&sparse_attention_ref, &sparse_attention}) {
+      std::vector<float> o(size_t(H * d));
+      attention(q.data(), H, d, ptr.data(), n_kv, sink.data(), 0.3f, o.data());
+      for (size_t i = 0; i < o.size(); ++i) EXPECT_NEAR(o[i], want[i], 1e-5) << "n_kv " << n_kv;
+    }
   }
 }
 
@@ -52,10 +54,12 @@ TEST(SparseAttention, MinusInfinitySinkIsPlainSoftmax) {
   const float a[2] = {1, 0}, b[2] = {0, 1};
   const float* kv[2] = {a, b};
   const float q[2] = {std::log(3.0f), 0.0f}, sink = -INFINITY;
-  float o[2];
-  sparse_attention(q, 1, 2, kv, 2, &sink, 1.0f, o);
-  EXPECT_FLOAT_EQ(o[0], 0.75f);
-  EXPECT_FLOAT_EQ(o[1], 0.25f);
+  for (auto* attention : {&sparse_attention_ref, &sparse_attention}) {
+    float o[2];
+    attention(q, 1, 2, kv, 2, &sink, 1.0f, o);
+    EXPECT_FLOAT_EQ(o[0], 0.75f);
+    EXPECT_FLOAT_EQ(o[1], 0.25f);
+  }
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/cpu_features.h"
+#include "base/thread_pool.h"
 #include "base/float_formats.h"
+#include "kernels/matmul_internal.h"
 #include "kernels/quantize.h"
 
 namespace dsv4 {
@@ -154,6 +157,45 @@ void matmul_ref(const WeightMatrix& w, const float* x, int64_t m, float* y) {
   }
 }
 
-void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y) { matmul_ref(w, x, m, y); }
+namespace {
+
+using matmul_detail::Prepared;
+using matmul_detail::Variant;
+
+// Scratch that outlives calls, so steady-state decode does not allocate.
+struct Scratch {
+  std::vector<float> f32;
+};
+
+// Thread a call only when it is big enough to pay for waking the workers.
+constexpr int64_t kMinParallelMacs = 1 << 16;
+
+}  // namespace
+
+void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y) {
+  const Isa isa = active_isa();
+  if (isa == Isa::kScalar || m <= 0) return matmul_ref(w, x, m, y);
+  const Variant& v = isa == Isa::kAvx512 ? matmul_detail::kAvx512 : matmul_detail::kAvx2;
+  thread_local Scratch s;
+  Prepared a;
+  a.m = m;
+  a.f32 = x;
+  if (w.quantize_input || w.format == WeightFormat::kFP4) {
+    DSV4_CHECK(w.cols % (w.quantize_input ? kFp8Block : 64) == 0);
+    s.f32.resize(size_t(m * w.cols));
+    for (int64_t i = 0; i < m; ++i) {
+      const float* xr = x + i * w.cols;
+      float* row = s.f32.data() + i * w.cols;
+      for (int64_t q = 0; q < w.cols; ++q) row[q] = xr[matmul_detail::k_source(w, q)];
+      // Quantization blocks are whole 64-chunks, so the order change does not move values between them.
+      if (w.quantize_input) fp8_simulate(row, w.cols, kFp8Block);
+    }
+    a.f32 = s.f32.data();
+  }
+  const bool parallel = m * w.rows * w.cols >= kMinParallelMacs;
+  // Split the weight rows in multiples of 48 (a multiple of every kernel's row blocks).
+  if (parallel) default_thread_pool().parallel_for(w.rows, 48, [&](int64_t n0, int64_t n1) { v.rows(w, a, y, n0, n1); });
+  else v.rows(w, a, y, 0, w.rows);
+}
 
 }  // namespace dsv4

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "base/cpu_features.h"
 #include "base/float_formats.h"
 #include "kernels/quantize.h"
 
@@ -117,7 +118,7 @@ TEST(Matmul, Fp4PackedWithInputQuantization) {
   expect_matches(c, 1, 12);
 }
 
-TEST(Matmul, RowSlicesMatchTheWholeMatrix) {
+TEST(Matmul, RowSlicesMatchTheWholeMatrixReference) {
   for (auto f : {WeightFormat::kBF16, WeightFormat::kFP8, WeightFormat::kFP4}) {
     Case c = make(f, 256, 256, 13);
     c.w.quantize_input = f != WeightFormat::kBF16;
@@ -126,6 +127,9 @@ TEST(Matmul, RowSlicesMatchTheWholeMatrix) {
     matmul_ref(c.w, x.data(), 1, full.data());
     matmul_ref(weight_rows(c.w, 128, 256), x.data(), 1, part.data());
     for (int i = 0; i < 128; ++i) EXPECT_EQ(part[size_t(i)], full[size_t(128 + i)]) << weight_format_name(f);
+    matmul(c.w, x.data(), 1, full.data());
+    matmul(weight_rows(c.w, 128, 256), x.data(), 1, part.data());
+    for (int i = 0; i < 128; ++i) EXPECT_EQ(part[size_t(i)], full[size_t(128 + i)]) << weight_format_name(f);
   }
 }
 
@@ -133,6 +137,85 @@ TEST(Matmul, WeightBytesCountScales) {
   EXPECT_EQ(make(WeightFormat::kFP8, 300, 256, 1).w.weight_bytes(), 300 * 256 + 3 * 2);
   EXPECT_EQ(make(WeightFormat::kFP4, 4, 64, 1).w.weight_bytes(), 4 * 32 + 4 * 2);
 }
+
+
+// Every variant the machine can run (scalar, AVX2, AVX-512) against matmul_ref: GEMV and GEMM row
+// counts, weight rows and K not multiples of the SIMD widths or the kernels' blocks.
+class MatmulVariants : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    if (GetParam() > cpu_isa()) GTEST_SKIP() << isa_name(GetParam()) << " not available on this CPU";
+    set_isa_limit(GetParam());
+  }
+  void TearDown() override { set_isa_limit(Isa::kAvx512); }
+};
+
+void expect_variant_matches_ref(const Case& c, int64_t m, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  std::vector<float> x(static_cast<size_t>(m * c.w.cols)), want(static_cast<size_t>(m * c.w.rows)), got(want.size());
+  for (float& v : x) v = nd(rng);
+  matmul_ref(c.w, x.data(), m, want.data());
+  matmul(c.w, x.data(), m, got.data());
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t n = 0; n < c.w.rows; ++n) {
+      double mag = 0;  // Σ|x·w|, the scale of the FP32 rounding differences
+      for (int64_t k = 0; k < c.w.cols; ++k)
+        mag += std::fabs(double(x[size_t(i * c.w.cols + k)]) * c.dense[size_t(n * c.w.cols + k)]);
+      EXPECT_NEAR(got[size_t(i * c.w.rows + n)], want[size_t(i * c.w.rows + n)], 2e-6 * mag + 1e-30)
+          << weight_format_name(c.w.format) << " m " << m << " row " << i << " out " << n;
+    }
+}
+
+TEST_P(MatmulVariants, MatchTheReference) {
+  for (int64_t m : {1, 2, 3, 4, 5, 31, 33, 70}) {
+    for (auto f : {WeightFormat::kF32, WeightFormat::kBF16}) expect_variant_matches_ref(make(f, 53, 77, 21), m, 22);
+    Case fp8 = make(WeightFormat::kFP8, 139, 256, 23);
+    expect_variant_matches_ref(fp8, m, 24);
+    fp8.w.quantize_input = true;
+    expect_variant_matches_ref(fp8, m, 25);
+    expect_variant_matches_ref(make(WeightFormat::kFP8, 29, 200, 26), m, 27);  // K tail, raw input
+    Case fp4 = make(WeightFormat::kFP4, 37, 384, 28);
+    fp4.w.quantize_input = true;
+    expect_variant_matches_ref(fp4, m, 29);
+    fp4.w.quantize_input = false;
+    expect_variant_matches_ref(fp4, m, 30);
+  }
+}
+
+// An output's bits depend only on its weight row and activation row: the same whether the call has 1, 3
+// or 70 activation rows (GEMV or GEMM), whichever rows come with it.
+TEST_P(MatmulVariants, AreBatchInvariant) {
+  std::vector<Case> cases;
+  cases.push_back(make(WeightFormat::kF32, 53, 77, 31));
+  cases.push_back(make(WeightFormat::kBF16, 40, 130, 32));
+  cases.push_back(make(WeightFormat::kFP8, 139, 256, 33));
+  cases.push_back(make(WeightFormat::kFP8, 29, 200, 34));
+  cases.push_back(make(WeightFormat::kFP8, 48, 384, 35));
+  cases.back().w.quantize_input = true;
+  cases.push_back(make(WeightFormat::kFP4, 37, 384, 36));
+  cases.back().w.quantize_input = true;
+  std::mt19937 rng(37);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  for (const Case& c : cases) {
+    const int64_t m = 70;
+    std::vector<float> x(static_cast<size_t>(m * c.w.cols)), all(static_cast<size_t>(m * c.w.rows));
+    for (float& v : x) v = nd(rng);
+    matmul(c.w, x.data(), m, all.data());
+    for (int64_t batch : {1, 2, 3, 4, 5, 13}) {
+      std::vector<float> part(static_cast<size_t>(batch * c.w.rows));
+      for (int64_t i0 = 0; i0 + batch <= m; i0 += batch) {
+        matmul(c.w, x.data() + i0 * c.w.cols, batch, part.data());
+        for (int64_t i = 0; i < batch * c.w.rows; ++i)
+          ASSERT_EQ(f32_bits(part[size_t(i)]), f32_bits(all[size_t(i0 * c.w.rows + i)]))
+              << weight_format_name(c.w.format) << " batch " << batch << " row " << i0 + i / c.w.rows;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, MatmulVariants, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
+                         [](const auto& info) { return std::string(isa_name(info.param)); });
 
 }  // namespace
 }  // namespace dsv4

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "base/check.h"
+#include "base/cpu_features.h"
+#include "kernels/quantize_internal.h"
 #include "base/float_formats.h"
 
 namespace dsv4 {
@@ -45,12 +47,28 @@ void simulate(float* x, int64_t n, int block, float max, float amax_floor) {
 }
 }  // namespace
 
-void fp8_simulate(float* x, int64_t n, int block) {
+void fp8_simulate_ref(float* x, int64_t n, int block) {
   simulate<f32_to_e4m3, e4m3_to_f32>(x, n, block, kFp8Max, kFp8AmaxFloor);
 }
 
-void fp4_simulate(float* x, int64_t n, int block) {
+void fp4_simulate_ref(float* x, int64_t n, int block) {
   simulate<f32_to_e2m1, e2m1_to_f32>(x, n, block, kFp4Max, kFp4AmaxFloor);
+}
+
+void fp8_simulate(float* x, int64_t n, int block) {
+  if (active_isa() == Isa::kAvx512 && block % 16 == 0) {
+    DSV4_CHECK(n % block == 0);
+    return quantize_detail::fp8_simulate_avx512(x, n, block);
+  }
+  fp8_simulate_ref(x, n, block);
+}
+
+void fp4_simulate(float* x, int64_t n, int block) {
+  if (active_isa() == Isa::kAvx512 && block % 16 == 0) {
+    DSV4_CHECK(n % block == 0);
+    return quantize_detail::fp4_simulate_avx512(x, n, block);
+  }
+  fp4_simulate_ref(x, n, block);
 }
 
 }  // namespace dsv4

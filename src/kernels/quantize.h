@@ -19,8 +19,11 @@ float pow2_scale(float amax, float inv_max);
 // scales[b] = s_b for block b. Used before FP8/FP4 matrix products.
 void act_quant_fp8(const float* x, int64_t n, int block, uint8_t* codes, float* scales);
 
-// In-place quantize-dequantize ("simulation"): x[i] = fmt(x[i] / s_b) * s_b.
-void fp8_simulate(float* x, int64_t n, int block);  // KV nope dims, 64-wide blocks
+// In-place quantize-dequantize ("simulation"): x[i] = fmt(x[i] / s_b) * s_b. The SIMD variants give the
+// same bits as the _ref ones.
+void fp8_simulate(float* x, int64_t n, int block);  // KV nope dims (64-wide blocks), activations (128)
 void fp4_simulate(float* x, int64_t n, int block);  // indexer queries and keys, 32-wide blocks
+void fp8_simulate_ref(float* x, int64_t n, int block);
+void fp4_simulate_ref(float* x, int64_t n, int block);
 
 }  // namespace dsv4

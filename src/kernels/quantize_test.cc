@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "base/cpu_features.h"
 #include "base/float_formats.h"
 
 namespace dsv4 {
@@ -75,6 +76,39 @@ TEST(Fp4Simulate, KnownBlock) {
   EXPECT_EQ(x[1], 1.5f);
   EXPECT_EQ(x[2], -0.5f);
   EXPECT_EQ(x[3], 0.0f);
+}
+
+}  // namespace
+}  // namespace dsv4
+
+namespace dsv4 {
+namespace {
+
+// The SIMD simulations give the reference's bits, on random data and on the grids' ties and edges.
+TEST(Simulate, VariantsMatchTheReferenceBitForBit) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd;
+  std::vector<float> x(4096);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float scale = std::ldexp(1.0f, int(i % 40) - 20);
+    x[i] = nd(rng) * scale;
+  }
+  // Exact ties and boundaries for a block whose scale is 1 (amax 448 / 6): e4m3 and e2m1 midpoints.
+  const float ties8[] = {448.0f, 46.0f, -46.0f, 1.0625f, 1.1875f, 432.0f, 3 * 0x1p-10f, 15 * 0x1p-10f, 0x1p-10f, 0.0f};
+  for (size_t i = 0; i < std::size(ties8); ++i) x[i] = ties8[i];
+  for (int block : {32, 64, 128}) {
+    std::vector<float> a = x, b = x;
+    fp8_simulate_ref(a.data(), int64_t(a.size()), block);
+    set_isa_limit(cpu_isa());
+    fp8_simulate(b.data(), int64_t(b.size()), block);
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(f32_bits(a[i]), f32_bits(b[i])) << "fp8 block " << block << " i " << i;
+  }
+  const float ties4[] = {6.0f, 0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, -5.0f, 0.0f};
+  for (size_t i = 0; i < std::size(ties4); ++i) x[i] = ties4[i];
+  std::vector<float> a = x, b = x;
+  fp4_simulate_ref(a.data(), int64_t(a.size()), 32);
+  fp4_simulate(b.data(), int64_t(b.size()), 32);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(f32_bits(a[i]), f32_bits(b[i])) << "fp4 i " << i;
 }
 
 }  // namespace

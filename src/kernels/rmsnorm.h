@@ -10,5 +10,7 @@ void rmsnorm(const float* x, const float* w, int64_t n, float eps, float* y);  /
 
 // 1 / sqrt(mean(x²) + eps)
 float rms_inverse(const float* x, int64_t n, float eps);
+float rms_inverse_ref(const float* x, int64_t n, float eps);
+float rms_inverse_avx512(const float* x, int64_t n, float eps);  // only where the CPU has AVX-512
 
 }  // namespace dsv4

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "base/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
@@ -20,12 +22,13 @@ float* project_queries(const LayerContext& ctx, const AttentionWeights& w, const
   const int hd = c.head_dim, rd = c.rope_head_dim;
   float* q = ctx.arena.alloc<float>(size_t(ctx.n * c.n_heads * hd));
   matmul(w.wq_b, qr, ctx.n, q);
-  for (int64_t t = 0; t < ctx.n; ++t)
-    for (int h = 0; h < c.n_heads; ++h) {
-      float* qh = q + (t * c.n_heads + h) * hd;
+  default_thread_pool().parallel_for(ctx.n * c.n_heads, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {  // r = token · n_heads + head
+      float* qh = q + r * hd;
       rmsnorm(qh, nullptr, hd, c.norm_eps, qh);
-      rope_apply(qh + hd - rd, ctx.rope, ctx.start_pos + t);
+      rope_apply(qh + hd - rd, ctx.rope, ctx.start_pos + r / c.n_heads);
     }
+  });
   return q;
 }
 
@@ -34,25 +37,45 @@ float* project_kv(const LayerContext& ctx, const AttentionWeights& w, const floa
   const int hd = c.head_dim, rd = c.rope_head_dim;
   float* kv = ctx.arena.alloc<float>(size_t(ctx.n * hd));
   matmul(w.wkv, x, ctx.n, kv);
-  for (int64_t t = 0; t < ctx.n; ++t) {
-    float* row = kv + t * hd;
-    rmsnorm(row, w.kv_norm.data(), hd, c.norm_eps, row);
-    rope_apply(row + hd - rd, ctx.rope, ctx.start_pos + t);
-    fp8_simulate(row, hd - rd, 64);  // RoPE dims stay unquantized for positional precision
-  }
+  default_thread_pool().parallel_for(ctx.n, 4, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* row = kv + t * hd;
+      rmsnorm(row, w.kv_norm.data(), hd, c.norm_eps, row);
+      rope_apply(row + hd - rd, ctx.rope, ctx.start_pos + t);
+      fp8_simulate(row, hd - rd, 64);  // RoPE dims stay unquantized for positional precision
+    }
+  });
   return kv;
 }
 
-// The window rows a query at `pos` attends to, oldest first: earlier calls' rows come from the ring,
-// this call's rows from `kv` (the ring is written only after every query of the call has read it).
-int gather_window(const LayerContext& ctx, const LayerState& state, const float* kv, int64_t pos,
-                  const float** list) {
+// The entries a query at `pos` attends to, in order: the window (oldest first; earlier calls' rows from
+// the ring, this call's rows from `kv` — the ring is written only after every query of the call has
+// read it), then the compressed entries (the indexer's picks, or every complete one).
+int gather_entries(const LayerContext& ctx, const LayerState& state, const float* kv, int64_t t,
+                   const IndexerPicks& picks, const float** list) {
   const ModelConfig& c = ctx.config;
+  const int ratio = c.ratio(ctx.layer);
+  const int64_t pos = ctx.start_pos + t;
   int n = 0;
   for (int64_t p = std::max<int64_t>(0, pos - c.window_size + 1); p <= pos; ++p)
     list[n++] = p >= ctx.start_pos ? kv + (p - ctx.start_pos) * c.head_dim
                                    : state.window.data() + (p % c.window_size) * c.head_dim;
+  if (ratio == 4) {
+    for (int i = 0; i < picks.count[t]; ++i)
+      list[n++] = state.entries.data() + int64_t(picks.ids[t * c.index_topk + i]) * c.head_dim;
+  } else if (ratio) {
+    for (int64_t e = 0; e < (pos + 1) / ratio; ++e) list[n++] = state.entries.data() + e * c.head_dim;
+  }
   return n;
+}
+
+// One query position, all heads, then the output's RoPE dims rotated back to relative positions.
+void attend(const LayerContext& ctx, const AttentionWeights& w, const float* const* list, int n_list,
+            const float* qt, int64_t pos, float* ot) {
+  const ModelConfig& c = ctx.config;
+  const int hd = c.head_dim, rd = c.rope_head_dim;
+  sparse_attention(qt, c.n_heads, hd, list, n_list, w.sink, float(1.0 / std::sqrt(double(hd))), ot);
+  for (int h = 0; h < c.n_heads; ++h) rope_apply(ot + h * hd + hd - rd, ctx.rope, pos, /*inverse=*/true);
 }
 
 void write_window(const LayerContext& ctx, LayerState& state, const float* kv) {
@@ -83,7 +106,7 @@ void output_projection(const LayerContext& ctx, const AttentionWeights& w, const
 void attention_forward(const LayerContext& ctx, const AttentionWeights& w, LayerState& state, const float* x,
                        float* out) {
   const ModelConfig& c = ctx.config;
-  const int hd = c.head_dim, rd = c.rope_head_dim, ratio = c.ratio(ctx.layer);
+  const int hd = c.head_dim, ratio = c.ratio(ctx.layer);
 
   float* qr = ctx.arena.alloc<float>(size_t(ctx.n * c.q_lora_rank));
   matmul(w.wq_a, x, ctx.n, qr);
@@ -97,23 +120,18 @@ void attention_forward(const LayerContext& ctx, const AttentionWeights& w, Layer
                                 state.entries.data());
   if (ratio == 4) picks = indexer_select(ctx, w.indexer, state, x, qr);
 
-  const int64_t max_compressed = ratio == 4 ? c.index_topk : ratio ? (ctx.start_pos + ctx.n) / ratio : 0;
-  const float** list = ctx.arena.alloc<const float*>(size_t(c.window_size + max_compressed));
+  const int64_t max_list = c.window_size + (ratio == 4 ? c.index_topk : ratio ? (ctx.start_pos + ctx.n) / ratio : 0);
   float* o = ctx.arena.alloc<float>(size_t(ctx.n * c.n_heads * hd));
-  const float scale = float(1.0 / std::sqrt(double(hd)));
-  for (int64_t t = 0; t < ctx.n; ++t) {
-    const int64_t pos = ctx.start_pos + t;
-    int n_list = gather_window(ctx, state, kv, pos, list);
-    if (ratio == 4) {
-      for (int i = 0; i < picks.count[t]; ++i)
-        list[n_list++] = state.entries.data() + int64_t(picks.ids[t * c.index_topk + i]) * hd;
-    } else if (ratio) {
-      for (int64_t e = 0; e < (pos + 1) / ratio; ++e) list[n_list++] = state.entries.data() + e * hd;
+  // Queries are independent: a prefill splits them between threads (their products then run on one
+  // thread each); a single query lets its products use every thread.
+  default_thread_pool().parallel_for(ctx.n, 1, [&](int64_t t0, int64_t t1) {
+    thread_local std::vector<const float*> list;
+    list.resize(size_t(max_list));
+    for (int64_t t = t0; t < t1; ++t) {
+      const int n_list = gather_entries(ctx, state, kv, t, picks, list.data());
+      attend(ctx, w, list.data(), n_list, q + t * c.n_heads * hd, ctx.start_pos + t, o + t * c.n_heads * hd);
     }
-    float* ot = o + t * c.n_heads * hd;
-    sparse_attention(q + t * c.n_heads * hd, c.n_heads, hd, list, n_list, w.sink, scale, ot);
-    for (int h = 0; h < c.n_heads; ++h) rope_apply(ot + h * hd + hd - rd, ctx.rope, pos, /*inverse=*/true);
-  }
+  });
   write_window(ctx, state, kv);
   output_projection(ctx, w, o, out);
 }

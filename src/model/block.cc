@@ -21,12 +21,12 @@ void block_forward(const LayerContext& ctx, const BlockWeights& w, LayerState& s
   float* post = ctx.arena.alloc<float>(size_t(n * c.hc_mult));
   float* comb = ctx.arena.alloc<float>(size_t(n * c.hc_mult * c.hc_mult));
 
-  hc_pre(c, w.hc_attn, x, n, h, post, comb);
+  hc_pre(c, w.hc_attn, x, n, h, post, comb, ctx.arena);
   rmsnorm_rows(h, w.attn_norm, n, c.dim, c.norm_eps, h);
   attention_forward(ctx, w.attn, state, h, f);
   hc_post(c, f, post, comb, n, x);
 
-  hc_pre(c, w.hc_ffn, x, n, h, post, comb);
+  hc_pre(c, w.hc_ffn, x, n, h, post, comb, ctx.arena);
   rmsnorm_rows(h, w.ffn_norm, n, c.dim, c.norm_eps, h);
   moe_forward(ctx, w.ffn, h, f);
   hc_post(c, f, post, comb, n, x);

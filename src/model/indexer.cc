@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/thread_pool.h"
 #include "kernels/hadamard.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
@@ -22,14 +23,34 @@ float* indexer_queries(const LayerContext& ctx, const IndexerWeights& w, const f
   const int nh = c.index_n_heads, hd = c.index_head_dim, rd = c.rope_head_dim;
   float* q = ctx.arena.alloc<float>(size_t(ctx.n * nh * hd));
   matmul(w.wq_b, qr, ctx.n, q);
-  for (int64_t t = 0; t < ctx.n; ++t)
-    for (int h = 0; h < nh; ++h) {
-      float* qh = q + (t * nh + h) * hd;
-      rope_apply(qh + hd - rd, ctx.rope, ctx.start_pos + t);
+  default_thread_pool().parallel_for(ctx.n * nh, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {  // r = token · heads + head
+      float* qh = q + r * hd;
+      rope_apply(qh + hd - rd, ctx.rope, ctx.start_pos + r / nh);
       hadamard_transform(qh, hd);
       fp4_simulate(qh, hd, 32);
     }
+  });
   return q;
+}
+
+// scores[e] = Σ_h relu(q_h · key_e) · head_w[h] for the first n_eligible keys: the products run as a
+// matrix product over blocks of keys (the keys are rows of the cache, used in place).
+void score_entries(const ModelConfig& c, const float* q, const float* head_w, const float* keys, int n_eligible,
+                   float* scores) {
+  constexpr int kBlock = 4096;
+  const int nh = c.index_n_heads, hd = c.index_head_dim;
+  thread_local std::vector<float> dots;  // [heads, block]
+  for (int e0 = 0; e0 < n_eligible; e0 += kBlock) {
+    const int len = std::min(kBlock, n_eligible - e0);
+    dots.resize(size_t(nh) * size_t(len));
+    matmul(WeightMatrix{WeightFormat::kF32, len, hd, keys + int64_t(e0) * hd}, q, nh, dots.data());
+    for (int e = 0; e < len; ++e) scores[e0 + e] = 0.0f;
+    for (int h = 0; h < nh; ++h) {
+      const float* dh = dots.data() + int64_t(h) * len;
+      for (int e = 0; e < len; ++e) scores[e0 + e] += std::fmax(dh[e], 0.0f) * head_w[h];
+    }
+  }
 }
 
 }  // namespace
@@ -45,31 +66,19 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
   float* head_w = ctx.arena.alloc<float>(size_t(ctx.n * nh));
   matmul(w.weights_proj, x, ctx.n, head_w);
   const float weight_scale = float(1.0 / std::sqrt(double(hd)) / std::sqrt(double(nh)));
+  for (int64_t i = 0; i < ctx.n * nh; ++i) head_w[i] *= weight_scale;
 
   IndexerPicks picks{ctx.arena.alloc<int32_t>(size_t(ctx.n * k_max)), ctx.arena.alloc<int32_t>(size_t(ctx.n))};
   const int64_t max_entries = (ctx.start_pos + ctx.n) / 4;
-  float* scores = ctx.arena.alloc<float>(size_t(std::max<int64_t>(max_entries, 1)));
-  std::vector<int32_t> hooked;
-  for (int64_t t = 0; t < ctx.n; ++t) {
+  const auto select = [&](int64_t t, float* scores) {
     const int64_t pos = ctx.start_pos + t;
     const int n_eligible = int((pos + 1) / 4);
-    const float* wt = head_w + t * nh;
-    for (int e = 0; e < n_eligible; ++e) {
-      const float* key = state.index_keys.data() + int64_t(e) * hd;
-      float s = 0.0f;
-      for (int h = 0; h < nh; ++h) {
-        const float* qh = q + (t * nh + h) * hd;
-        float dot = 0.0f;
-        for (int i = 0; i < hd; ++i) dot += qh[i] * key[i];
-        s += std::fmax(dot, 0.0f) * (wt[h] * weight_scale);
-      }
-      scores[e] = s;
-    }
+    score_entries(c, q + t * nh * hd, head_w + t * nh, state.index_keys.data(), n_eligible, scores);
     int32_t* row = picks.ids + t * k_max;
     int count = std::min(k_max, n_eligible);
     topk(scores, n_eligible, count, row);
     if (ctx.hook) {
-      hooked.assign(row, row + count);
+      std::vector<int32_t> hooked(row, row + count);
       ctx.hook->indexer(ctx.layer, pos, {scores, size_t(n_eligible)}, hooked);
       count = int(std::min<size_t>(hooked.size(), size_t(k_max)));
       for (int i = 0; i < count; ++i) {
@@ -78,6 +87,16 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
       }
     }
     picks.count[t] = count;
+  };
+  if (ctx.hook) {  // the test hook is not thread-safe: one query at a time
+    std::vector<float> scores(size_t(std::max<int64_t>(max_entries, 1)));
+    for (int64_t t = 0; t < ctx.n; ++t) select(t, scores.data());
+  } else {
+    default_thread_pool().parallel_for(ctx.n, 1, [&](int64_t t0, int64_t t1) {
+      thread_local std::vector<float> scores;
+      scores.resize(size_t(std::max<int64_t>(max_entries, 1)));
+      for (int64_t t = t0; t < t1; ++t) select(t, scores.data());
+    });
   }
   return picks;
 }

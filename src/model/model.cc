@@ -65,7 +65,7 @@ void Model::forward_blocks(const int32_t* ids, int64_t n, int64_t start_pos, KvC
 void Model::logits(const float* x, int64_t n, float* out) {
   arena_.reset();
   float* y = arena_.alloc<float>(size_t(n * config_.dim));
-  hc_head(config_, weights_.hc_head, x, n, y);
+  hc_head(config_, weights_.hc_head, x, n, y, arena_);
   for (int64_t t = 0; t < n; ++t)
     rmsnorm(y + t * config_.dim, weights_.norm.data(), config_.dim, config_.norm_eps, y + t * config_.dim);
   matmul(weights_.head, y, n, out);
@@ -92,7 +92,7 @@ void Model::mtp_logits(int m, const float* h, const int32_t* next_ids, int64_t n
     for (int64_t k = 0; k < hc; ++k)
       for (int64_t d = 0; d < D; ++d) hp[size_t((t * hc + k) * D + d)] += ep[size_t(t * D + d)];
   block(layer, next_ids, n, start_pos, cache.layers[size_t(layer)], hp.data(), hook);
-  hc_head(c, w.hc_head, hp.data(), n, y.data());
+  hc_head(c, w.hc_head, hp.data(), n, y.data(), arena_);
   for (int64_t t = 0; t < n; ++t) rmsnorm(&y[size_t(t * D)], w.norm.data(), D, c.norm_eps, &y[size_t(t * D)]);
   matmul(weights_.head, y.data(), n, out);
 }

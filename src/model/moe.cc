@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/activation.h"
 #include "kernels/matmul.h"
 #include "kernels/topk.h"
 
@@ -13,7 +14,6 @@ namespace dsv4 {
 namespace {
 
 float softplus(float v) { return v > 20.0f ? v : std::log1p(std::exp(v)); }  // torch: beta 1, threshold 20
-float silu(float v) { return v / (1.0f + std::exp(-v)); }
 
 struct Routing {
   int32_t* ids;    // [n, k]
@@ -53,24 +53,13 @@ Routing route(const LayerContext& ctx, const MoeWeights& w, const float* x) {
 // SwiGLU with clamp on m rows; `row_weight` (may be null) scales each row's activation before w2.
 void expert_forward(const LayerContext& ctx, const ExpertWeights& w, const float* x, int64_t m,
                     const float* row_weight, float* out) {
-  const ModelConfig& c = ctx.config;
   const int64_t I = w.w1.rows;
   float* g = ctx.arena.alloc<float>(size_t(m * I));
   float* u = ctx.arena.alloc<float>(size_t(m * I));
   matmul(w.w1, x, m, g);
   matmul(w.w3, x, m, u);
-  const float L = c.swiglu_limit;
   for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < I; ++j) {
-      float gv = g[i * I + j], uv = u[i * I + j];
-      if (L > 0) {
-        uv = std::clamp(uv, -L, L);
-        gv = std::fmin(gv, L);
-      }
-      float a = silu(gv) * uv;
-      if (row_weight) a = row_weight[i] * a;
-      g[i * I + j] = a;
-    }
+    swiglu(g + i * I, u + i * I, I, ctx.config.swiglu_limit, row_weight ? row_weight[i] : 1.0f);
   matmul(w.w2, g, m, out);
 }
 

@@ -91,12 +91,22 @@ class Binder {
     return m;
   }
 
+  // An F32 tensor [rows, cols] as a matrix (the mHC projections).
+  WeightMatrix f32_matrix(const std::string& name) {
+    const TensorView& t = get(name);
+    WeightMatrix m;
+    m.rows = t.dim(0);
+    m.cols = t.dim(1);
+    m.data = aligned<float>(t);
+    return m;
+  }
+
   HcWeights hc(const std::string& p, const char* site) {
-    return {f32(fmt::format("{}hc_{}_fn", p, site)), f32(fmt::format("{}hc_{}_base", p, site)),
+    return {f32_matrix(fmt::format("{}hc_{}_fn", p, site)), f32(fmt::format("{}hc_{}_base", p, site)),
             f32(fmt::format("{}hc_{}_scale", p, site))};
   }
   HcHeadWeights hc_head(const std::string& p) {
-    return {f32(p + "hc_head_fn"), f32(p + "hc_head_base"), f32(p + "hc_head_scale")};
+    return {f32_matrix(p + "hc_head_fn"), f32(p + "hc_head_base"), f32(p + "hc_head_scale")};
   }
 
   CompressorWeights compressor(const std::string& p, int ratio, int d) {

@@ -17,13 +17,13 @@
 namespace dsv4 {
 
 struct HcWeights {       // one mHC site
-  const float* fn;       // [hc_mix, hc*dim]
+  WeightMatrix fn;       // [hc_mix, hc*dim] F32
   const float* base;     // [hc_mix]
   const float* scale;    // [3]
 };
 
 struct HcHeadWeights {   // final stream collapse
-  const float* fn;       // [hc, hc*dim]
+  WeightMatrix fn;       // [hc, hc*dim] F32
   const float* base;     // [hc]
   const float* scale;    // [1]
 };

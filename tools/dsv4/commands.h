@@ -52,4 +52,26 @@ struct ParseOptions {
 };
 int run_parse(const ParseOptions& o);  // {"completion", "thinking"} on stdin → the parsed message as JSON
 
+struct MakeSyntheticOptions {
+  std::string config;     // config.json of the model to generate
+  std::string out;        // model directory to write
+  std::string tokenizer;  // tokenizer.json (or its directory) to copy in; optional
+  uint64_t seed = 1;
+};
+int run_make_synthetic(const MakeSyntheticOptions& o);
+
+struct BenchOptions {
+  std::string model;      // model directory; empty: the synthetic model of `config`
+  std::string config;     // empty: configs/bench-v4.json
+  std::string cache;      // where the synthetic model is kept; empty: bench-model/ beside the binary
+  int runs = 5;
+  int64_t prompt = 512;   // prefill tokens (and SGEMM's M)
+  int64_t decode = 32;    // decode steps
+  int threads = 0;        // 0: the default pool
+  int64_t bw_mib = 1024;  // read-bandwidth buffer
+  bool json = false;
+  bool keep_openblas_env = false;
+};
+int run_bench(const BenchOptions& o);
+
 }  // namespace dsv4

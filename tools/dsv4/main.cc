@@ -49,6 +49,29 @@ int main(int argc, char** argv) {
   auto* ps = app.add_subcommand("parse", "{\"completion\", \"thinking\"} on stdin → reasoning, content, tool calls");
   ps->add_flag("--lenient", parse.lenient, "accept what the strict reference parser rejects, where it can");
 
+  dsv4::MakeSyntheticOptions synth;
+  auto* ms = app.add_subcommand("make-synthetic", "Write a random-weight checkpoint in the official layout");
+  ms->add_option("--config", synth.config, "config.json of the model")->required();
+  ms->add_option("--out", synth.out, "model directory to write")->required();
+  ms->add_option("--seed", synth.seed, "random seed (same seed: identical files)");
+  ms->add_option("--tokenizer", synth.tokenizer, "tokenizer.json (or its directory) to copy into the model");
+
+  dsv4::BenchOptions bench;
+  auto* bn = app.add_subcommand("bench", "End-to-end decode/prefill speed vs read bandwidth and OpenBLAS SGEMM");
+  auto* bench_model = bn->add_option("-m,--model", bench.model, "model directory (default: a synthetic model)");
+  bn->add_option("--config", bench.config, "config of the synthetic model (default: configs/bench-v4.json)")
+      ->excludes(bench_model);
+  bn->add_option("--cache", bench.cache, "directory of the synthetic model (default: bench-model/ beside dsv4)")
+      ->excludes(bench_model);
+  bn->add_option("--runs", bench.runs, "rounds of measurements; medians are reported")->check(CLI::PositiveNumber);
+  bn->add_option("--prompt", bench.prompt, "prefill tokens")->check(CLI::PositiveNumber);
+  bn->add_option("--decode", bench.decode, "decode steps")->check(CLI::PositiveNumber);
+  bn->add_option("--threads", bench.threads, "threads (default: one per core)")->check(CLI::PositiveNumber);
+  bn->add_option("--bw-mib", bench.bw_mib, "read-bandwidth buffer in MiB")->check(CLI::PositiveNumber);
+  bn->add_flag("--json", bench.json, "one JSON line on stdout");
+  bn->add_flag("--keep-openblas-env", bench.keep_openblas_env,
+               "do not re-run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,5 +87,7 @@ int main(int argc, char** argv) {
   if (*tk) return dsv4::run_tokenize(tok);
   if (*rd) return dsv4::run_render();
   if (*ps) return dsv4::run_parse(parse);
+  if (*ms) return dsv4::run_make_synthetic(synth);
+  if (*bn) return dsv4::run_bench(bench);
   return 2;
 }

@@ -1,0 +1,322 @@
+// AVX-512 matmul variant: FP32 FMA on 16-wide chunks for every weight format, in the canonical order of
+// matmul_internal.h. (BF16 dot products were measured too: on some AVX-512 CPUs vdpbf16ps issues at
+// half the FMA rate, and they would need their own order; FP32 FMA is the fastest everywhere we run.)
+// Weight decoding, exact in FP32:
+//   FP8  codes read as FP16 numbers (the value × 2^-8, subnormals included); block scale × 2^8 applied to
+//        the activations by the GEMV (one scaled copy per 128-row block), to the decoded rows by the GEMM:
+//        the same real product either way, so the same FMA result.
+//   FP4  in the even/odd order: 16 elements of one 32-element scale block per chunk, through a 16-entry
+//        table already multiplied by the block scale.
+//   BF16 shifted into FP32; F32 as is.
+// GEMV (≤ 4 activation rows, decode): four weight rows at a time, decoded in registers straight from the
+// mapped checkpoint. GEMM (more rows, prefill): eight weight rows decoded once into a buffer, then 8 × 3
+// register tiles over K slices that stay in L1, partial accumulators parked in a small buffer between
+// slices. Both feed each output the same products in the same order.
+//
+// The instruction sets are enabled by the pragma below, after every #include: code from headers (std::
+// templates, inline helpers) stays baseline x86-64, so no AVX-512 instruction can leak into functions
+// the linker might share with the rest of the program. Nothing here runs before dispatch picks it.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/float_formats.h"
+#include "kernels/matmul_internal.h"
+
+#pragma GCC push_options
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positives in its intrinsic headers
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")
+
+namespace dsv4::matmul_detail {
+
+namespace {
+
+constexpr int kGemvRows = 4;     // weight rows per GEMV step
+constexpr int kTileRows = 6;     // weight rows per GEMM tile (6 × 4 measured best; 8 × 3 runs at half speed)
+constexpr int kTileCols = 4;     // activation rows per GEMM tile
+constexpr int64_t kTokenBlock = 48;  // GEMM activation rows per block (a multiple of kTileCols)
+constexpr int64_t kRowBlock = 36;    // GEMM weight rows decoded per block (a multiple of kTileRows)
+constexpr int64_t kSlice = 512;  // GEMM K slice: 8 weight rows + 3 activation rows of it stay in L1
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t padded(int64_t cols) { return ceil_div(cols, 16) * 16; }
+inline __mmask16 first(int64_t n) { return __mmask16(n >= 16 ? 0xffff : (1u << n) - 1); }
+
+// ---- weight decoding ------------------------------------------------------------------------------
+
+inline __m512 e4m3x16(__m128i codes) {  // → the values × 2^-8
+  const __m256i u = _mm256_slli_epi16(_mm256_cvtepu8_epi16(codes), 7);  // magnitude to bits 7..13, sign to 14
+  return _mm512_cvtph_ps(_mm256_add_epi16(u, _mm256_and_si256(u, _mm256_set1_epi16(0x4000))));  // sign to 15
+}
+
+inline float fp8_scale(const WeightMatrix& w, int64_t n, int64_t k) {
+  return e8m0_to_f32(w.scale[(n / 128) * ceil_div(w.cols, 128) + k / 128]);
+}
+
+alignas(64) constexpr float kE2m1[16] = {0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f,  4.0f,  6.0f,
+                                         -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+
+int64_t row_bytes(const WeightMatrix& w) {
+  switch (w.format) {
+    case WeightFormat::kF32: return w.cols * 4;
+    case WeightFormat::kBF16: return w.cols * 2;
+    case WeightFormat::kFP8: return w.cols;
+    case WeightFormat::kFP4: return w.cols / 2;
+  }
+  return 0;
+}
+
+// Chunk [k, k + 16) of a row (`row` = its first byte), masked past the end; FP8 without its scale (× 2^-8).
+template <WeightFormat F>
+inline __m512 chunk(const uint8_t* row, int64_t k, __mmask16 m) {
+  if constexpr (F == WeightFormat::kF32) {
+    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + k);
+  } else if constexpr (F == WeightFormat::kBF16) {
+    const __m256i h = _mm256_maskz_loadu_epi16(m, reinterpret_cast<const uint16_t*>(row) + k);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  } else {
+    return e4m3x16(_mm_maskz_loadu_epi8(m, row + k));
+  }
+}
+
+// FP4: the four chunks of 64-chunk c (positions 64c .. 64c+63, the even/odd order) of row n, scales
+// applied: out[0], out[2] from scale block 2c, out[1], out[3] from block 2c + 1.
+inline void fp4_chunks(const WeightMatrix& w, const uint8_t* row, int64_t n, int64_t c, __m512 out[4]) {
+  const uint8_t* s = w.scale + n * (w.cols / 32) + 2 * c;
+  const __m512 table = _mm512_load_ps(kE2m1);
+#pragma GCC unroll 2
+  for (int g = 0; g < 2; ++g) {  // 16 bytes = 32 elements = one scale block
+    const __m512 lut = _mm512_mul_ps(table, _mm512_set1_ps(e8m0_to_f32(s[g])));
+    const __m512i d = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 32 * c + 16 * g)));
+    out[g] = _mm512_permutexvar_ps(_mm512_and_si512(d, _mm512_set1_epi32(15)), lut);  // even elements
+    out[2 + g] = _mm512_permutexvar_ps(_mm512_srli_epi32(d, 4), lut);                 // odd elements
+  }
+}
+
+// ---- GEMV ---------------------------------------------------------------------------------------
+
+// FP8: the activations with row block rb's scales (× 2^8) multiplied in. Others: the activations padded
+// to whole chunks. [M][padded(cols)]
+const float* gemv_activations(const WeightMatrix& w, const Prepared& a, int64_t rb) {
+  thread_local std::vector<float> xs;
+  const int64_t K = w.cols, P = padded(K);
+  xs.resize(size_t(a.m * P));
+  for (int64_t i = 0; i < a.m; ++i)
+    for (int64_t k = 0; k < P; k += 16) {
+      __m512 v = _mm512_maskz_loadu_ps(first(K - k), a.f32 + i * K + k);
+      if (w.format == WeightFormat::kFP8) v = _mm512_mul_ps(v, _mm512_set1_ps(fp8_scale(w, rb * 128, k) * 256.0f));
+      _mm512_storeu_ps(&xs[size_t(i * P + k)], v);
+    }
+  return xs.data();
+}
+
+// Rows [n, n + R) against M activation rows `x` ([M][padded(cols)]).
+template <WeightFormat F, int R, int M>
+void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
+  const int64_t K = w.cols, P = padded(K), full = K / 16 * 16, bytes = row_bytes(w);
+  const uint8_t* rows[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) rows[r] = static_cast<const uint8_t*>(w.data) + (n + r) * bytes;
+  __m512 acc[R][M];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
+  if constexpr (F == WeightFormat::kFP4) {
+    for (int64_t c = 0; c < K / 64; ++c) {
+      __m512 xv[4][M];
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q)
+#pragma GCC unroll 16
+        for (int i = 0; i < M; ++i) xv[q][i] = _mm512_loadu_ps(x + i * P + 64 * c + 16 * q);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        __m512 wv[4];
+        fp4_chunks(w, rows[r], n + r, c, wv);
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q)
+#pragma GCC unroll 16
+          for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv[q], xv[q][i], acc[r][i]);
+      }
+    }
+  } else {
+    const auto step = [&](int64_t k, __mmask16 m) __attribute__((always_inline)) {
+      __m512 xv[M];
+#pragma GCC unroll 16
+      for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(x + i * P + k);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m512 wv = chunk<F>(rows[r], k, m);
+#pragma GCC unroll 16
+        for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv, xv[i], acc[r][i]);
+      }
+    };
+    for (int64_t k = 0; k < full; k += 16) step(k, 0xffff);
+    if (full < K) step(full, first(K - full));
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) y[i * w.rows + n + r] = _mm512_reduce_add_ps(acc[r][i]);
+}
+
+template <WeightFormat F, int M>
+void gemv_rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1) {
+  constexpr bool kFp8 = F == WeightFormat::kFP8;
+  const float* x = kFp8 ? nullptr : gemv_activations(w, a, 0);
+  for (int64_t n = n0; n < n1;) {
+    const int64_t end = kFp8 ? std::min(n1, (n / 128 + 1) * 128) : n1;  // FP8 scales change every 128 rows
+    if (kFp8) x = gemv_activations(w, a, n / 128);
+    for (; n + kGemvRows <= end; n += kGemvRows) gemv<F, kGemvRows, M>(w, x, y, n);
+    for (; n < end; ++n) gemv<F, 1, M>(w, x, y, n);
+  }
+}
+
+template <int M>
+void gemv_dispatch(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1) {
+  switch (w.format) {
+    case WeightFormat::kF32: return gemv_rows<WeightFormat::kF32, M>(w, a, y, n0, n1);
+    case WeightFormat::kBF16: return gemv_rows<WeightFormat::kBF16, M>(w, a, y, n0, n1);
+    case WeightFormat::kFP8: return gemv_rows<WeightFormat::kFP8, M>(w, a, y, n0, n1);
+    case WeightFormat::kFP4: return gemv_rows<WeightFormat::kFP4, M>(w, a, y, n0, n1);
+  }
+}
+
+// ---- GEMM ---------------------------------------------------------------------------------------
+
+// Row n decoded into `out` [padded(cols)]: every scale multiplied in, zeros past the end.
+void decode_row(const WeightMatrix& w, int64_t n, float* out) {
+  const uint8_t* row = static_cast<const uint8_t*>(w.data) + n * row_bytes(w);
+  if (w.format == WeightFormat::kFP4) {
+    for (int64_t c = 0; c < w.cols / 64; ++c) {
+      __m512 v[4];
+      fp4_chunks(w, row, n, c, v);
+      for (int q = 0; q < 4; ++q) _mm512_storeu_ps(out + 64 * c + 16 * q, v[q]);
+    }
+    return;
+  }
+  for (int64_t k = 0; k < padded(w.cols); k += 16) {
+    const __mmask16 m = first(w.cols - k);
+    __m512 v;
+    switch (w.format) {
+      case WeightFormat::kF32: v = chunk<WeightFormat::kF32>(row, k, m); break;
+      case WeightFormat::kBF16: v = chunk<WeightFormat::kBF16>(row, k, m); break;
+      default:
+        v = _mm512_mul_ps(chunk<WeightFormat::kFP8>(row, k, m), _mm512_set1_ps(fp8_scale(w, n, k) * 256.0f));
+        break;
+    }
+    _mm512_storeu_ps(out + k, v);
+  }
+}
+
+// The decoded-row buffer's row stride: padded, plus one cache line so that rows do not all fall in the
+// same L1 sets (K × 4 bytes is a multiple of 4 KiB for every real model).
+int64_t buffer_stride(int64_t cols) { return padded(cols) + 16; }
+
+// Adds K slice [k0, k1) of R decoded rows × C activation rows (from i0) to the partial accumulators
+// `part` ([R][C][16]); the last slice reduces them into y.
+template <int R, int C>
+void tile(const WeightMatrix& w, const float* wbuf, const Prepared& a, int64_t i0, int64_t k0, int64_t k1,
+          float* part, float* y, int64_t n) {
+  const int64_t P = padded(w.cols), K = w.cols, stride = buffer_stride(K);
+  __m512 acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c) acc[r][c] = k0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(part + (r * C + c) * 16);
+  const float* xr[C];
+#pragma GCC unroll 16
+  for (int c = 0; c < C; ++c) xr[c] = a.f32 + (i0 + c) * K;
+  const auto step = [&](int64_t k, __mmask16 m) __attribute__((always_inline)) {
+    __m512 x[C];
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c) x[c] = _mm512_maskz_loadu_ps(m, xr[c] + k);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 wv = _mm512_loadu_ps(wbuf + r * stride + k);
+#pragma GCC unroll 16
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, x[c], acc[r][c]);
+    }
+  };
+  const int64_t full = std::min(k1, K / 16 * 16);
+  for (int64_t k = k0; k < full; k += 16) step(k, 0xffff);
+  if (full < k1) step(full, first(K - full));
+  if (k1 < P) {
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+      for (int c = 0; c < C; ++c) _mm512_store_ps(part + (r * C + c) * 16, acc[r][c]);
+    return;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c) y[(i0 + c) * w.rows + n + r] = _mm512_reduce_add_ps(acc[r][c]);
+}
+
+// Tiles of R weight rows over activation rows [t0, t1), for one K slice.
+template <int R>
+void tile_run(const WeightMatrix& w, const float* wb, const Prepared& a, int64_t t0, int64_t t1, int64_t k0,
+              int64_t k1, float* p, float* y, int64_t n) {
+  int64_t i = t0;
+  for (; i + kTileCols <= t1; i += kTileCols, p += R * kTileCols * 16) tile<R, kTileCols>(w, wb, a, i, k0, k1, p, y, n);
+  switch (t1 - i) {
+    case 3: return tile<R, 3>(w, wb, a, i, k0, k1, p, y, n);
+    case 2: return tile<R, 2>(w, wb, a, i, k0, k1, p, y, n);
+    case 1: return tile<R, 1>(w, wb, a, i, k0, k1, p, y, n);
+  }
+}
+static_assert(kTileCols == 4, "tile_run handles remainders of up to 3 activation rows");
+
+// Blocks sized so that a token block's activations, a row block's decoded weights and their partial
+// accumulators stay in L2, while each K slice of 8 weight rows and 3 activation rows stays in L1.
+void gemm_rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1) {
+  const int64_t P = padded(w.cols), stride = buffer_stride(w.cols);
+  thread_local std::vector<float> buf, part;
+  buf.resize(size_t(kRowBlock * stride));
+  part.resize(size_t(kRowBlock * (kTokenBlock + kTileCols) * 16) + 16);
+  float* parts = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(part.data()) + 63) & ~uintptr_t(63));
+  for (int64_t t0 = 0; t0 < a.m; t0 += kTokenBlock) {
+    const int64_t t1 = std::min(a.m, t0 + kTokenBlock);
+    for (int64_t nb = n0; nb < n1; nb += kRowBlock) {
+      const int rows = int(std::min<int64_t>(kRowBlock, n1 - nb));
+      for (int r = 0; r < rows; ++r) decode_row(w, nb + r, buf.data() + r * stride);
+      for (int64_t k0 = 0; k0 < P; k0 += kSlice) {
+        const int64_t k1 = std::min(P, k0 + kSlice);
+        for (int r = 0; r < rows;) {
+          const int R = rows - r >= kTileRows ? kTileRows : 1;
+          const float* wb = buf.data() + r * stride;
+          float* p = parts + r * (kTokenBlock + kTileCols) * 16;
+          if (R == kTileRows) tile_run<kTileRows>(w, wb, a, t0, t1, k0, k1, p, y, nb + r);
+          else tile_run<1>(w, wb, a, t0, t1, k0, k1, p, y, nb + r);
+          r += R;
+        }
+      }
+    }
+  }
+}
+
+void rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1) {
+  switch (a.m) {
+    case 1: return gemv_dispatch<1>(w, a, y, n0, n1);
+    case 2: return gemv_dispatch<2>(w, a, y, n0, n1);
+    case 3: return gemv_dispatch<3>(w, a, y, n0, n1);
+    case 4: return gemv_dispatch<4>(w, a, y, n0, n1);
+    default: return gemm_rows(w, a, y, n0, n1);
+  }
+}
+
+}  // namespace
+
+}  // namespace dsv4::matmul_detail
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+
+namespace dsv4::matmul_detail {
+const Variant kAvx512 = {rows};
+}  // namespace dsv4::matmul_detail

@@ -1,0 +1,77 @@
+// AVX-512 block quantizers: the same results as quantize.cc bit for bit (rounding to the e4m3 / e2m1
+// grids is exact arithmetic; the scale is computed the same way), 16 values per instruction. Instruction
+// sets are enabled after the includes (see matmul_avx512.cc).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "kernels/quantize.h"
+#include "kernels/quantize_internal.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
+
+namespace dsv4::quantize_detail {
+
+namespace {
+
+float block_amax(const float* x, int n, float floor) {
+  __m512 m = _mm512_setzero_ps();
+  for (int i = 0; i < n; i += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+  const float a = _mm512_reduce_max_ps(m);
+  return a > floor ? a : floor;
+}
+
+// |v| ≤ 448 rounded to the nearest e4m3 value, ties to even (v already clamped).
+inline __m512 round_e4m3(__m512 v) {
+  const __m512 a = _mm512_abs_ps(v);
+  const __m512i bits = _mm512_castps_si512(a);
+  // Normal range: keep 3 mantissa bits, nearest-even on the 20 dropped ones.
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 20), _mm512_set1_epi32(1));
+  const __m512i r = _mm512_and_si512(_mm512_add_epi32(bits, _mm512_add_epi32(_mm512_set1_epi32(0x7ffff), lsb)),
+                                     _mm512_set1_epi32(int(0xfff00000u)));
+  // Below 2^-6 e4m3 is a fixed grid of 2^-9.
+  const __m512 sub = _mm512_mul_ps(_mm512_roundscale_ps(_mm512_mul_ps(a, _mm512_set1_ps(512.0f)),
+                                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                                   _mm512_set1_ps(1.0f / 512.0f));
+  const __mmask16 small = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.015625f), _CMP_LT_OQ);
+  const __m512 mag = _mm512_mask_blend_ps(small, _mm512_castsi512_ps(r), sub);
+  return _mm512_or_ps(mag, _mm512_and_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(int(0x80000000u)))));
+}
+
+// |v| ≤ 6 rounded to the nearest e2m1 value, ties to even: grids of 0.5 below 2, 1 below 4, 2 above.
+inline __m512 round_e2m1(__m512 v) {
+  const __m512 a = _mm512_abs_ps(v);
+  const __mmask16 lt2 = _mm512_cmp_ps_mask(a, _mm512_set1_ps(2.0f), _CMP_LT_OQ);
+  const __mmask16 lt4 = _mm512_cmp_ps_mask(a, _mm512_set1_ps(4.0f), _CMP_LT_OQ);
+  __m512 k = _mm512_set1_ps(0.5f);
+  k = _mm512_mask_blend_ps(lt4, k, _mm512_set1_ps(1.0f));
+  k = _mm512_mask_blend_ps(lt2, k, _mm512_set1_ps(2.0f));
+  const __m512 mag = _mm512_div_ps(
+      _mm512_roundscale_ps(_mm512_mul_ps(a, k), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), k);
+  return _mm512_or_ps(mag, _mm512_and_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(int(0x80000000u)))));
+}
+
+template <bool kFp4>
+void simulate(float* x, int64_t n, int block) {
+  const float max = kFp4 ? kFp4Max : kFp8Max, floor = kFp4 ? kFp4AmaxFloor : kFp8AmaxFloor;
+  for (int64_t b = 0; b < n / block; ++b) {
+    float* xb = x + b * block;
+    const float s = pow2_scale(block_amax(xb, block, floor), 1.0f / max);
+    const __m512 inv = _mm512_set1_ps(1.0f / s), sv = _mm512_set1_ps(s);  // s is a power of two: exact
+    for (int i = 0; i < block; i += 16) {
+      __m512 v = _mm512_mul_ps(_mm512_loadu_ps(xb + i), inv);
+      v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-max)), _mm512_set1_ps(max));
+      _mm512_storeu_ps(xb + i, _mm512_mul_ps(kFp4 ? round_e2m1(v) : round_e4m3(v), sv));
+    }
+  }
+}
+
+}  // namespace
+
+void fp8_simulate_avx512(float* x, int64_t n, int block) { simulate<false>(x, n, block); }
+void fp4_simulate_avx512(float* x, int64_t n, int block) { simulate<true>(x, n, block); }
+
+}  // namespace dsv4::quantize_detail
+
+#pragma GCC pop_options
