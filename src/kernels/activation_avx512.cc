@@ -5,9 +5,9 @@
 #include <cmath>
 
 #include "kernels/activation.h"
+#include "base/simd_target.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq")
+DSV4_TARGET_AVX512
 
 namespace dsv4 {
 
@@ -75,4 +75,4 @@ void softmax_with_sink_avx512(float* s, int64_t n, float scale, float sink) {
 
 }  // namespace dsv4
 
-#pragma GCC pop_options
+DSV4_TARGET_END

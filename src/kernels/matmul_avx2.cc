@@ -1,7 +1,7 @@
 // AVX2 + FMA + F16C matmul variant, for machines without AVX-512: FP32 products on 8-wide chunks in the
 // canonical order of matmul_internal.h (8 lanes here). GEMV decodes four weight rows at a time in
 // registers; GEMM decodes four rows into a buffer and runs 4 × 3 tiles. The instruction sets are enabled
-// below the #includes (see matmul_avx512.cc).
+// after the includes (base/simd_target.h).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -10,9 +10,9 @@
 
 #include "base/float_formats.h"
 #include "kernels/matmul_internal.h"
+#include "base/simd_target.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+DSV4_TARGET_AVX2
 
 namespace dsv4::matmul_detail {
 
@@ -176,7 +176,7 @@ void rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_
 
 }  // namespace dsv4::matmul_detail
 
-#pragma GCC pop_options
+DSV4_TARGET_END
 
 namespace dsv4::matmul_detail {
 const Variant kAvx2 = {rows};

@@ -12,10 +12,7 @@
 // mapped checkpoint. GEMM (more rows, prefill): eight weight rows decoded once into a buffer, then 8 × 3
 // register tiles over K slices that stay in L1, partial accumulators parked in a small buffer between
 // slices. Both feed each output the same products in the same order.
-//
-// The instruction sets are enabled by the pragma below, after every #include: code from headers (std::
-// templates, inline helpers) stays baseline x86-64, so no AVX-512 instruction can leak into functions
-// the linker might share with the rest of the program. Nothing here runs before dispatch picks it.
+// The instruction sets are enabled after the includes (base/simd_target.h).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -24,12 +21,9 @@
 
 #include "base/float_formats.h"
 #include "kernels/matmul_internal.h"
+#include "base/simd_target.h"
 
-#pragma GCC push_options
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positives in its intrinsic headers
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")
+DSV4_TARGET_AVX512
 
 namespace dsv4::matmul_detail {
 
@@ -49,8 +43,10 @@ inline __mmask16 first(int64_t n) { return __mmask16(n >= 16 ? 0xffff : (1u << n
 // ---- weight decoding ------------------------------------------------------------------------------
 
 inline __m512 e4m3x16(__m128i codes) {  // → the values × 2^-8
-  const __m256i u = _mm256_slli_epi16(_mm256_cvtepu8_epi16(codes), 7);  // magnitude to bits 7..13, sign to 14
-  return _mm512_cvtph_ps(_mm256_add_epi16(u, _mm256_and_si256(u, _mm256_set1_epi16(0x4000))));  // sign to 15
+  // Sign-extended and shifted left by 7: magnitude in FP16 bits 7..13, the sign in bits 14 and up;
+  // clearing bit 14 leaves the FP16 encoding of the value × 2^-8.
+  const __m256i u = _mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7);
+  return _mm512_cvtph_ps(_mm256_and_si256(u, _mm256_set1_epi16(int16_t(0xbfff))));
 }
 
 inline float fp8_scale(const WeightMatrix& w, int64_t n, int64_t k) {
@@ -83,17 +79,26 @@ inline __m512 chunk(const uint8_t* row, int64_t k, __mmask16 m) {
   }
 }
 
-// FP4: the four chunks of 64-chunk c (positions 64c .. 64c+63, the even/odd order) of row n, scales
-// applied: out[0], out[2] from scale block 2c, out[1], out[3] from block 2c + 1.
-inline void fp4_chunks(const WeightMatrix& w, const uint8_t* row, int64_t n, int64_t c, __m512 out[4]) {
-  const uint8_t* s = w.scale + n * (w.cols / 32) + 2 * c;
+// E8M0 scale bytes → floats, 16 at a time (0 is 2^-127, a subnormal; 255 is NaN).
+inline __m512 e8m0x16(const uint8_t* p) {
+  const __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  __m512i bits = _mm512_slli_epi32(b, 23);
+  bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(b, _mm512_setzero_si512()), _mm512_set1_epi32(0x00400000));
+  bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(b, _mm512_set1_epi32(255)), _mm512_set1_epi32(0x7fc00000));
+  return _mm512_castsi512_ps(bits);
+}
+
+// FP4: the four chunks of a 64-chunk (positions 64c .. 64c+63 in the even/odd order) from its 32 bytes
+// and its two block scales: out[0], out[2] from block 2c, out[1], out[3] from block 2c + 1.
+inline void fp4_chunks(const uint8_t* bytes, float s0, float s1, __m512 out[4]) {
   const __m512 table = _mm512_load_ps(kE2m1);
+  const float s[2] = {s0, s1};
 #pragma GCC unroll 2
   for (int g = 0; g < 2; ++g) {  // 16 bytes = 32 elements = one scale block
-    const __m512 lut = _mm512_mul_ps(table, _mm512_set1_ps(e8m0_to_f32(s[g])));
-    const __m512i d = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 32 * c + 16 * g)));
-    out[g] = _mm512_permutexvar_ps(_mm512_and_si512(d, _mm512_set1_epi32(15)), lut);  // even elements
-    out[2 + g] = _mm512_permutexvar_ps(_mm512_srli_epi32(d, 4), lut);                 // odd elements
+    const __m512 lut = _mm512_mul_ps(table, _mm512_set1_ps(s[g]));
+    const __m512i d = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 16 * g)));
+    out[g] = _mm512_permutexvar_ps(d, lut);                          // even elements: vpermps reads bits 0..3
+    out[2 + g] = _mm512_permutexvar_ps(_mm512_srli_epi32(d, 4), lut);  // odd elements
   }
 }
 
@@ -127,7 +132,11 @@ void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
 #pragma GCC unroll 16
     for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
   if constexpr (F == WeightFormat::kFP4) {
+    alignas(64) float scales[R][16];
     for (int64_t c = 0; c < K / 64; ++c) {
+      if (c % 8 == 0)  // 16 scales cover 8 chunks of 64
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) _mm512_store_ps(scales[r], e8m0x16(w.scale + (n + r) * (K / 32) + 2 * c));
       __m512 xv[4][M];
 #pragma GCC unroll 4
       for (int q = 0; q < 4; ++q)
@@ -136,7 +145,7 @@ void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         __m512 wv[4];
-        fp4_chunks(w, rows[r], n + r, c, wv);
+        fp4_chunks(rows[r] + 32 * c, scales[r][2 * (c % 8)], scales[r][2 * (c % 8) + 1], wv);
 #pragma GCC unroll 4
         for (int q = 0; q < 4; ++q)
 #pragma GCC unroll 16
@@ -192,9 +201,10 @@ void gemv_dispatch(const WeightMatrix& w, const Prepared& a, float* y, int64_t n
 void decode_row(const WeightMatrix& w, int64_t n, float* out) {
   const uint8_t* row = static_cast<const uint8_t*>(w.data) + n * row_bytes(w);
   if (w.format == WeightFormat::kFP4) {
+    const uint8_t* sr = w.scale + n * (w.cols / 32);
     for (int64_t c = 0; c < w.cols / 64; ++c) {
       __m512 v[4];
-      fp4_chunks(w, row, n, c, v);
+      fp4_chunks(row + 32 * c, e8m0_to_f32(sr[2 * c]), e8m0_to_f32(sr[2 * c + 1]), v);
       for (int q = 0; q < 4; ++q) _mm512_storeu_ps(out + 64 * c + 16 * q, v[q]);
     }
     return;
@@ -314,8 +324,7 @@ void rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_
 
 }  // namespace dsv4::matmul_detail
 
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
+DSV4_TARGET_END
 
 namespace dsv4::matmul_detail {
 const Variant kAvx512 = {rows};

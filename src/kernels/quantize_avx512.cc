@@ -1,15 +1,14 @@
 // AVX-512 block quantizers: the same results as quantize.cc bit for bit (rounding to the e4m3 / e2m1
-// grids is exact arithmetic; the scale is computed the same way), 16 values per instruction. Instruction
-// sets are enabled after the includes (see matmul_avx512.cc).
+// grids is exact arithmetic; the scale is computed the same way), 16 values per instruction.
 #include <immintrin.h>
 
 #include <cstdint>
 
 #include "kernels/quantize.h"
 #include "kernels/quantize_internal.h"
+#include "base/simd_target.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
+DSV4_TARGET_AVX512
 
 namespace dsv4::quantize_detail {
 
@@ -74,4 +73,4 @@ void fp4_simulate_avx512(float* x, int64_t n, int block) { simulate<true>(x, n, 
 
 }  // namespace dsv4::quantize_detail
 
-#pragma GCC pop_options
+DSV4_TARGET_END

@@ -4,9 +4,9 @@
 #include <cmath>
 
 #include "kernels/rmsnorm.h"
+#include "base/simd_target.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f")
+DSV4_TARGET_AVX512
 
 namespace dsv4 {
 
@@ -32,4 +32,4 @@ float rms_inverse_avx512(const float* x, int64_t n, float eps) {
 
 }  // namespace dsv4
 
-#pragma GCC pop_options
+DSV4_TARGET_END
