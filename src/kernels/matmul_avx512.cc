@@ -79,9 +79,9 @@ inline __m512 chunk(const uint8_t* row, int64_t k, __mmask16 m) {
   }
 }
 
-// E8M0 scale bytes → floats, 16 at a time (0 is 2^-127, a subnormal; 255 is NaN).
-inline __m512 e8m0x16(const uint8_t* p) {
-  const __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+// E8M0 scale bytes → floats, `count` (≤ 16) at a time (0 is 2^-127, a subnormal; 255 is NaN).
+inline __m512 e8m0x16(const uint8_t* p, int64_t count) {
+  const __m512i b = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(first(count), p));
   __m512i bits = _mm512_slli_epi32(b, 23);
   bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(b, _mm512_setzero_si512()), _mm512_set1_epi32(0x00400000));
   bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(b, _mm512_set1_epi32(255)), _mm512_set1_epi32(0x7fc00000));
@@ -136,7 +136,7 @@ void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
     for (int64_t c = 0; c < K / 64; ++c) {
       if (c % 8 == 0)  // 16 scales cover 8 chunks of 64
 #pragma GCC unroll 16
-        for (int r = 0; r < R; ++r) _mm512_store_ps(scales[r], e8m0x16(w.scale + (n + r) * (K / 32) + 2 * c));
+        for (int r = 0; r < R; ++r) _mm512_store_ps(scales[r], e8m0x16(w.scale + (n + r) * (K / 32) + 2 * c, K / 32 - 2 * c));
       __m512 xv[4][M];
 #pragma GCC unroll 4
       for (int q = 0; q < 4; ++q)
