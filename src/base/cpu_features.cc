@@ -40,11 +40,12 @@ Isa detect() {
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return Isa::kScalar;
   const bool avx2 = b & (1u << 5);
   const bool avx512f = b & (1u << 16), avx512dq = b & (1u << 17), avx512bw = b & (1u << 30),
-             avx512vl = b & (1u << 31), avx512vbmi = c & (1u << 1);
+             avx512vl = b & (1u << 31), avx512vbmi = c & (1u << 1), avx512vnni = c & (1u << 11);
   unsigned a1 = 0, b1, c1, d1;
   __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);
   const bool avx512bf16 = a1 & (1u << 5);
-  if (zmm_state && avx2 && fma && f16c && avx512f && avx512dq && avx512bw && avx512vl && avx512vbmi && avx512bf16)
+  if (zmm_state && avx2 && fma && f16c && avx512f && avx512dq && avx512bw && avx512vl && avx512vbmi && avx512vnni &&
+      avx512bf16)
     return Isa::kAvx512;
   if (ymm_state && avx2 && fma && f16c) return Isa::kAvx2;
   return Isa::kScalar;

@@ -5,7 +5,7 @@
 namespace dsv4 {
 
 enum class Isa : int { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };  // kAvx2 includes FMA and F16C;
-                                                                 // kAvx512 includes BW, VL, BF16, VBMI
+                                                                 // kAvx512 includes BW, VL, BF16, VBMI, VNNI
 const char* isa_name(Isa isa);
 
 Isa cpu_isa();        // the best the CPU and OS support

@@ -6,12 +6,12 @@
 
 #if defined(__clang__)
 #define DSV4_TARGET_AVX512 \
-  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,fma,f16c\"))), apply_to = function)")
+  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni,fma,f16c\"))), apply_to = function)")
 #define DSV4_TARGET_AVX2 _Pragma("clang attribute push(__attribute__((target(\"avx2,fma,f16c\"))), apply_to = function)")
 #define DSV4_TARGET_END _Pragma("clang attribute pop")
 #else
 #define DSV4_TARGET_AVX512                                                         \
-  _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,fma,f16c\")") \
+  _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni,fma,f16c\")") \
       _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")            \
           _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
 #define DSV4_TARGET_AVX2                                                                      \
