@@ -1,6 +1,7 @@
 #include "kernels/quantize.h"
 
 #include <cmath>
+#include <vector>
 
 #include "base/check.h"
 #include "base/cpu_features.h"
@@ -32,6 +33,20 @@ void act_quant_fp8(const float* x, int64_t n, int block, uint8_t* codes, float* 
     for (int i = 0; i < block; ++i)
       codes[b * block + i] = f32_to_e4m3(std::fmin(std::fmax(xb[i] / s, -kFp8Max), kFp8Max));
   }
+}
+
+void act_quant_fp8_values_ref(const float* x, int64_t n, int block, float* values, float* scales) {
+  std::vector<uint8_t> codes(static_cast<size_t>(n));
+  act_quant_fp8(x, n, block, codes.data(), scales);
+  for (int64_t i = 0; i < n; ++i) values[i] = e4m3_to_f32(codes[size_t(i)]);
+}
+
+void act_quant_fp8_values(const float* x, int64_t n, int block, float* values, float* scales) {
+  if (active_isa() == Isa::kAvx512 && block % 16 == 0) {
+    DSV4_CHECK(n % block == 0);
+    return quantize_detail::act_quant_fp8_values_avx512(x, n, block, values, scales);
+  }
+  act_quant_fp8_values_ref(x, n, block, values, scales);
 }
 
 namespace {

@@ -19,6 +19,11 @@ float pow2_scale(float amax, float inv_max);
 // scales[b] = s_b for block b. Used before FP8/FP4 matrix products.
 void act_quant_fp8(const float* x, int64_t n, int block, uint8_t* codes, float* scales);
 
+// act_quant_fp8 with each code as its value e4m3(clamp(x[i] / s_b)) (exact in FP32), for kernels that do
+// arithmetic on the codes. SIMD where available; block % 16 == 0.
+void act_quant_fp8_values(const float* x, int64_t n, int block, float* values, float* scales);
+void act_quant_fp8_values_ref(const float* x, int64_t n, int block, float* values, float* scales);
+
 // In-place quantize-dequantize ("simulation"): x[i] = fmt(x[i] / s_b) * s_b. The SIMD variants give the
 // same bits as the _ref ones.
 void fp8_simulate(float* x, int64_t n, int block);  // KV nope dims (64-wide blocks), activations (128)

@@ -51,25 +51,31 @@ inline __m512 round_e2m1(__m512 v) {
   return _mm512_or_ps(mag, _mm512_and_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(int(0x80000000u)))));
 }
 
-template <bool kFp4>
-void simulate(float* x, int64_t n, int block) {
+// Per block: out = round(clamp(x / s)) · (kScaled ? s : 1), and the scale s into scales[b] if given.
+template <bool kFp4, bool kScaled>
+void quantize(const float* x, int64_t n, int block, float* out, float* scales) {
   const float max = kFp4 ? kFp4Max : kFp8Max, floor = kFp4 ? kFp4AmaxFloor : kFp8AmaxFloor;
   for (int64_t b = 0; b < n / block; ++b) {
-    float* xb = x + b * block;
+    const float* xb = x + b * block;
     const float s = pow2_scale(block_amax(xb, block, floor), 1.0f / max);
+    if (scales) scales[b] = s;
     const __m512 inv = _mm512_set1_ps(1.0f / s), sv = _mm512_set1_ps(s);  // s is a power of two: exact
     for (int i = 0; i < block; i += 16) {
       __m512 v = _mm512_mul_ps(_mm512_loadu_ps(xb + i), inv);
       v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-max)), _mm512_set1_ps(max));
-      _mm512_storeu_ps(xb + i, _mm512_mul_ps(kFp4 ? round_e2m1(v) : round_e4m3(v), sv));
+      v = kFp4 ? round_e2m1(v) : round_e4m3(v);
+      _mm512_storeu_ps(out + b * block + i, kScaled ? _mm512_mul_ps(v, sv) : v);
     }
   }
 }
 
 }  // namespace
 
-void fp8_simulate_avx512(float* x, int64_t n, int block) { simulate<false>(x, n, block); }
-void fp4_simulate_avx512(float* x, int64_t n, int block) { simulate<true>(x, n, block); }
+void fp8_simulate_avx512(float* x, int64_t n, int block) { quantize<false, true>(x, n, block, x, nullptr); }
+void fp4_simulate_avx512(float* x, int64_t n, int block) { quantize<true, true>(x, n, block, x, nullptr); }
+void act_quant_fp8_values_avx512(const float* x, int64_t n, int block, float* values, float* scales) {
+  quantize<false, false>(x, n, block, values, scales);
+}
 
 }  // namespace dsv4::quantize_detail
 

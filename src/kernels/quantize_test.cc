@@ -103,6 +103,13 @@ TEST(Simulate, VariantsMatchTheReferenceBitForBit) {
     fp8_simulate(b.data(), int64_t(b.size()), block);
     for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(f32_bits(a[i]), f32_bits(b[i])) << "fp8 block " << block << " i " << i;
   }
+  for (int block : {64, 128}) {
+    std::vector<float> want(x.size()), got(x.size()), want_s(x.size() / size_t(block)), got_s(want_s.size());
+    act_quant_fp8_values_ref(x.data(), int64_t(x.size()), block, want.data(), want_s.data());
+    act_quant_fp8_values(x.data(), int64_t(x.size()), block, got.data(), got_s.data());
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(f32_bits(want[i]), f32_bits(got[i])) << "values block " << block << " i " << i;
+    for (size_t i = 0; i < want_s.size(); ++i) ASSERT_EQ(f32_bits(want_s[i]), f32_bits(got_s[i])) << "scale " << i;
+  }
   const float ties4[] = {6.0f, 0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, -5.0f, 0.0f};
   for (size_t i = 0; i < std::size(ties4); ++i) x[i] = ties4[i];
   std::vector<float> a = x, b = x;
