@@ -180,8 +180,10 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y) {
   Prepared a;
   a.m = m;
   a.f32 = x;
-  if (w.quantize_input || w.format == WeightFormat::kFP4) {
-    DSV4_CHECK(w.cols % (w.quantize_input ? kFp8Block : 64) == 0);
+  if (w.quantize_input || w.format == WeightFormat::kFP4) DSV4_CHECK(w.cols % (w.quantize_input ? kFp8Block : 64) == 0);
+  if (v.prepare && v.prepare(w, x, m, a)) {
+    // the variant's own form
+  } else if (w.quantize_input || w.format == WeightFormat::kFP4) {
     s.f32.resize(size_t(m * w.cols));
     for (int64_t i = 0; i < m; ++i) {
       const float* xr = x + i * w.cols;

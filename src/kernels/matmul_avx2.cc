@@ -179,5 +179,5 @@ void rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_
 DSV4_TARGET_END
 
 namespace dsv4::matmul_detail {
-const Variant kAvx2 = {rows};
+const Variant kAvx2 = {rows, nullptr};
 }  // namespace dsv4::matmul_detail

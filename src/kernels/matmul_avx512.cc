@@ -21,6 +21,7 @@
 
 #include "base/float_formats.h"
 #include "kernels/matmul_internal.h"
+#include "kernels/quantize.h"
 #include "base/simd_target.h"
 
 DSV4_TARGET_AVX512
@@ -47,6 +48,25 @@ inline __m512 e4m3x16(__m128i codes) {  // → the values × 2^-8
   // clearing bit 14 leaves the FP16 encoding of the value × 2^-8.
   const __m256i u = _mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7);
   return _mm512_cvtph_ps(_mm256_and_si256(u, _mm256_set1_epi16(int16_t(0xbfff))));
+}
+
+// The 32 codes at p as two chunks, as e4m3x16 decodes them. The FP16 → FP32 conversions read the
+// FP16 bits back from memory (`spill`, 64 bytes): that form of vcvtph2ps stays off the shuffle port, which
+// the sign extension already loads; the compiler barrier keeps GCC from turning it into a register shuffle.
+inline void e4m3x32(const uint8_t* p, uint16_t* spill, __m512 out[2]) {
+  const __m512i u = _mm512_slli_epi16(_mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 7);
+  _mm512_store_si512(spill, _mm512_and_si512(u, _mm512_set1_epi16(int16_t(0xbfff))));
+  __asm__ volatile("" ::: "memory");
+  out[0] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(spill)));
+  out[1] = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(spill + 16)));
+}
+
+// The GEMV walks R consecutive rows side by side. Rows are short (a 4096-column FP8 row is one 4 KiB
+// page) and the hardware prefetcher stops at page ends, so it never ramps up: fetch the same offset of
+// the next group of rows ourselves, one group ahead.
+template <int R>
+inline void prefetch_ahead(const uint8_t* row, int64_t row_bytes, int64_t offset) {
+  _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + offset), _MM_HINT_T0);
 }
 
 inline float fp8_scale(const WeightMatrix& w, int64_t n, int64_t k) {
@@ -145,6 +165,7 @@ void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         __m512 wv[4];
+        prefetch_ahead<R>(rows[r], bytes, 32 * c);
         fp4_chunks(rows[r] + 32 * c, scales[r][2 * (c % 8)], scales[r][2 * (c % 8) + 1], wv);
 #pragma GCC unroll 4
         for (int q = 0; q < 4; ++q)
@@ -159,12 +180,34 @@ void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
       for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(x + i * P + k);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
+        if (k * (bytes / K) % 64 == 0) prefetch_ahead<R>(rows[r], bytes, k * (bytes / K));
         const __m512 wv = chunk<F>(rows[r], k, m);
 #pragma GCC unroll 16
         for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv, xv[i], acc[r][i]);
       }
     };
-    for (int64_t k = 0; k < full; k += 16) step(k, 0xffff);
+    int64_t k = 0;
+    if constexpr (F == WeightFormat::kFP8)
+      for (; k + 32 <= full; k += 32) {  // two chunks per sign extension and mask
+        __m512 wv[R][2];
+        alignas(64) uint16_t spill[R][32];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+          prefetch_ahead<R>(rows[r], bytes, k);
+          e4m3x32(rows[r] + k, spill[r], wv[r]);
+        }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          __m512 xv[M];
+#pragma GCC unroll 16
+          for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(x + i * P + k + 16 * h);
+#pragma GCC unroll 16
+          for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+            for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv[r][h], xv[i], acc[r][i]);
+        }
+      }
+    for (; k < full; k += 16) step(k, 0xffff);
     if (full < K) step(full, first(K - full));
   }
 #pragma GCC unroll 16
@@ -310,7 +353,259 @@ void gemm_rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, i
   }
 }
 
+// ---- FP4 weights × FP8-quantized activations: 16-bit integer dot products ------------------------
+// Both operands are small integers times powers of two: an e4m3 code q is a·2^-9 with |a| ≤ 448·2^9,
+// an e2m1 weight is w2/2 with w2 in [-12, 12]. vpdpwssd multiplies 32 pairs of 16-bit integers per
+// instruction and decodes nothing to FP32, so the bottleneck of the FP32 path (one table shuffle per 16
+// weights) goes away. a needs 19 bits, so it is split as a = 8·hi + lo (lo in [0, 8)); hi alone is exact
+// for every code of magnitude ≥ 1/8, and the lo products are only computed for chunks that need them.
+// Order per output: 128-element chunks c in turn; lane l of a chunk sums elements 8l .. 8l+7 exactly in
+// 32-bit integers, is converted to FP32 (round to nearest even), multiplied by the activation scale (a
+// power of two, exact) and added into FP32 lane l by one FMA with the weight scale of its 32-block;
+// the 16 lanes are reduced at the end. Skipping lo where it is zero changes no bit: 8·hi is a multiple
+// of 8 below 2^27, which FP32 holds exactly.
+
+constexpr int64_t kChunk = 128;  // one activation scale, four weight scales, 64 bytes of codes
+
+// 2·e2m1 as 16-bit integers, twice: vpermw reads 5 index bits, the fifth is the next code's.
+alignas(64) constexpr int16_t kE2m1Twice[32] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12,
+                                                0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// The activation rows in integer form. Per row and chunk, hi and lo are stored transposed, [t][j] =
+// element 4j + t: the order in which fp4_words decodes a 64-byte run of codes.
+struct Fp4Activations {
+  int64_t m = 0;
+  std::vector<int16_t> hi, lo;      // [m][cols]
+  std::vector<float> scale;         // [m][chunks][2]: s·2^-7 (hi alone), s·2^-10 (8·hi + lo)
+  std::vector<uint8_t> needs_lo;    // [m][chunks]
+};
+
+// The 32 values v[4j + t], j = 0..31, of a chunk held as 8 vectors of 16 (int32) → 16-bit integers.
+inline __m512i gather_t(const __m512i v[8], int t) {
+  const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(28, 24, 20, 16, 12, 8, 4, 0, 28, 24, 20, 16, 12, 8, 4, 0),
+                                       _mm512_set1_epi32(t));
+  __m256i half[2];
+  for (int h = 0; h < 2; ++h) {  // elements 64h .. 64h + 63: lanes 0..7 from v[4h], v[4h+1], 8..15 from the next two
+    const __m512i a = _mm512_permutex2var_epi32(v[4 * h], idx, v[4 * h + 1]);
+    const __m512i b = _mm512_permutex2var_epi32(v[4 * h + 2], idx, v[4 * h + 3]);
+    half[h] = _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(0xff00, a, b));
+  }
+  return _mm512_inserti64x4(_mm512_castsi256_si512(half[0]), half[1], 1);
+}
+
+bool prepare(const WeightMatrix& w, const float* x, int64_t m, Prepared& p) {
+  if (w.format != WeightFormat::kFP4 || !w.quantize_input) return false;
+  thread_local Fp4Activations a;
+  thread_local std::vector<float> values, block_scale;
+  const int64_t K = w.cols, chunks = K / kChunk;
+  a.m = m;
+  a.hi.resize(size_t(m * K));
+  a.lo.resize(size_t(m * K));
+  a.scale.resize(size_t(m * chunks * 2));
+  a.needs_lo.resize(size_t(m * chunks));
+  values.resize(size_t(K));
+  block_scale.resize(size_t(chunks));
+  for (int64_t i = 0; i < m; ++i) {
+    act_quant_fp8_values(x + i * K, K, int(kChunk), values.data(), block_scale.data());
+    for (int64_t c = 0; c < chunks; ++c) {
+      __m512i hi[8], lo[8];
+      __mmask16 nan = 0, any_lo = 0;
+      for (int k = 0; k < 8; ++k) {
+        const __m512 q = _mm512_loadu_ps(&values[size_t(c * kChunk + 16 * k)]);
+        nan |= _mm512_cmp_ps_mask(q, q, _CMP_UNORD_Q);
+        const __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(q, _mm512_set1_ps(512.0f)));  // exact
+        hi[k] = _mm512_srai_epi32(v, 3);
+        lo[k] = _mm512_and_si512(v, _mm512_set1_epi32(7));
+        any_lo |= _mm512_test_epi32_mask(lo[k], lo[k]);
+      }
+      if (nan) return false;  // NaN input: the FP32 path propagates it
+      int16_t* hi_out = &a.hi[size_t(i * K + c * kChunk)];
+      int16_t* lo_out = &a.lo[size_t(i * K + c * kChunk)];
+      for (int t = 0; t < 4; ++t) {
+        _mm512_storeu_si512(hi_out + 32 * t, gather_t(hi, t));
+        _mm512_storeu_si512(lo_out + 32 * t, gather_t(lo, t));  // read when another row of the tile needs it
+      }
+      a.needs_lo[size_t(i * chunks + c)] = any_lo != 0;
+      a.scale[size_t((i * chunks + c) * 2)] = block_scale[size_t(c)] * 0x1p-7f;
+      a.scale[size_t((i * chunks + c) * 2 + 1)] = block_scale[size_t(c)] * 0x1p-10f;
+    }
+  }
+  p.own = &a;
+  return true;
+}
+
+// The 128 codes of a 64-byte run as four vectors of 2·e2m1: out[t] word j = element 4j + t.
+inline void fp4_words(const uint8_t* p, __m512i lut, __m512i out[4]) {
+  const __m512i codes = _mm512_loadu_si512(p);
+  out[0] = _mm512_permutexvar_epi16(codes, lut);
+  out[1] = _mm512_permutexvar_epi16(_mm512_srli_epi16(codes, 4), lut);
+  out[2] = _mm512_permutexvar_epi16(_mm512_srli_epi16(codes, 8), lut);
+  out[3] = _mm512_permutexvar_epi16(_mm512_srli_epi16(codes, 12), lut);
+}
+
+// Lane sums of one chunk: weights (decoded) · activation integers (transposed, 128 at v).
+inline __m512i chunk_dot(const __m512i wt[4], const int16_t* v) {
+  __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wt[0], _mm512_loadu_si512(v));
+  s = _mm512_dpwssd_epi32(s, wt[1], _mm512_loadu_si512(v + 32));
+  s = _mm512_dpwssd_epi32(s, wt[2], _mm512_loadu_si512(v + 64));
+  return _mm512_dpwssd_epi32(s, wt[3], _mm512_loadu_si512(v + 96));
+}
+
+// One chunk's contribution for activation row i: the lane sums as FP32 times the activation scale.
+inline __m512 chunk_value(const __m512i wt[4], const Fp4Activations& a, int64_t cols, int64_t i, int64_t c,
+                          bool with_lo) {
+  const int64_t chunks = cols / kChunk, at = i * cols + c * kChunk;
+  __m512i s = chunk_dot(wt, &a.hi[size_t(at)]);
+  if (with_lo) s = _mm512_add_epi32(_mm512_slli_epi32(s, 3), chunk_dot(wt, &a.lo[size_t(at)]));
+  const float scale = a.scale[size_t((i * chunks + c) * 2 + (with_lo ? 1 : 0))];
+  return _mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(scale));
+}
+
+// Lane l of chunk c takes weight scale 4c + l / 4: the lanes of `scales16` (scales 4·(c - c%4) ...) spread.
+inline __m512 lane_scales(__m512 scales16, int64_t c) {
+  const __m512i block = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(_mm512_add_epi32(block, _mm512_set1_epi32(int(4 * (c % 4)))), scales16);
+}
+
+// GEMV: rows [n, n + R) against all M activation rows.
+template <int R, int M>
+void gemv_fp4q(const WeightMatrix& w, const Fp4Activations& a, float* y, int64_t n) {
+  const int64_t K = w.cols, chunks = K / kChunk, bytes = K / 2, n_scales = K / 32;
+  const __m512i lut = _mm512_load_si512(kE2m1Twice);
+  const uint8_t* rows[R];
+  __m512 acc[R][M], scales[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    rows[r] = static_cast<const uint8_t*>(w.data) + (n + r) * bytes;
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) acc[r][i] = _mm512_setzero_ps();
+  }
+  for (int64_t c = 0; c < chunks; ++c) {
+    if (c % 4 == 0)
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) scales[r] = e8m0x16(w.scale + (n + r) * n_scales + 4 * c, n_scales - 4 * c);
+    bool with_lo = false;
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) with_lo |= a.needs_lo[size_t(i * chunks + c)] != 0;
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      prefetch_ahead<R>(rows[r], bytes, 64 * c);
+      __m512i wt[4];
+      fp4_words(rows[r] + 64 * c, lut, wt);
+      const __m512 ws = lane_scales(scales[r], c);
+#pragma GCC unroll 16
+      for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(chunk_value(wt, a, K, i, c, with_lo), ws, acc[r][i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) y[i * w.rows + n + r] = _mm512_reduce_add_ps(acc[r][i]);
+}
+
+template <int M>
+void gemv_fp4q_rows(const WeightMatrix& w, const Fp4Activations& a, float* y, int64_t n0, int64_t n1) {
+  int64_t n = n0;
+  for (; n + kGemvRows <= n1; n += kGemvRows) gemv_fp4q<kGemvRows, M>(w, a, y, n);
+  for (; n < n1; ++n) gemv_fp4q<1, M>(w, a, y, n);
+}
+
+// GEMM: weight rows decoded once per row block into 2·e2m1 words (chunk layout as fp4_words) with
+// their lane scales beside them, then tiles of R weight rows × C activation rows over all chunks.
+constexpr int kQTileRows = 4, kQTileCols = 3;  // 12 accumulators + 12 activation vectors + 4 scales
+
+struct Fp4Decoded {
+  std::vector<int16_t> words;  // [rows][cols]
+  std::vector<float> scales;   // [rows][chunks][16]
+};
+
+void decode_fp4_rows(const WeightMatrix& w, int64_t n, int rows, Fp4Decoded& d) {
+  const int64_t K = w.cols, chunks = K / kChunk, n_scales = K / 32;
+  const __m512i lut = _mm512_load_si512(kE2m1Twice);
+  d.words.resize(size_t(rows * K));
+  d.scales.resize(size_t(rows * chunks * 16));
+  for (int r = 0; r < rows; ++r) {
+    const uint8_t* row = static_cast<const uint8_t*>(w.data) + (n + r) * (K / 2);
+    const uint8_t* sr = w.scale + (n + r) * n_scales;
+    __m512 s16 = _mm512_setzero_ps();
+    for (int64_t c = 0; c < chunks; ++c) {
+      __m512i wt[4];
+      fp4_words(row + 64 * c, lut, wt);
+      for (int t = 0; t < 4; ++t) _mm512_storeu_si512(&d.words[size_t(r * K + c * kChunk + 32 * t)], wt[t]);
+      if (c % 4 == 0) s16 = e8m0x16(sr + 4 * c, n_scales - 4 * c);
+      _mm512_storeu_ps(&d.scales[size_t((r * chunks + c) * 16)], lane_scales(s16, c));
+    }
+  }
+}
+
+template <int R, int C>
+void gemm_fp4q_tile(const Fp4Decoded& d, const Fp4Activations& a, int64_t K, int64_t r0, int64_t i0,
+                    float* y, int64_t out_rows, int64_t n) {
+  const int64_t chunks = K / kChunk;
+  __m512 acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int j = 0; j < C; ++j) acc[r][j] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < chunks; ++c) {
+    bool with_lo = false;
+#pragma GCC unroll 16
+    for (int j = 0; j < C; ++j) with_lo |= a.needs_lo[size_t((i0 + j) * chunks + c)] != 0;
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      __m512i wt[4];
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) wt[t] = _mm512_loadu_si512(&d.words[size_t((r0 + r) * K + c * kChunk + 32 * t)]);
+      const __m512 ws = _mm512_loadu_ps(&d.scales[size_t(((r0 + r) * chunks + c) * 16)]);
+#pragma GCC unroll 16
+      for (int j = 0; j < C; ++j)
+        acc[r][j] = _mm512_fmadd_ps(chunk_value(wt, a, K, i0 + j, c, with_lo), ws, acc[r][j]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int j = 0; j < C; ++j) y[(i0 + j) * out_rows + n + r0 + r] = _mm512_reduce_add_ps(acc[r][j]);
+}
+
+template <int R>
+void gemm_fp4q_tiles(const Fp4Decoded& d, const Fp4Activations& a, int64_t K, int64_t r0, int64_t t0, int64_t t1,
+                     float* y, int64_t out_rows, int64_t n) {
+  int64_t i = t0;
+  for (; i + kQTileCols <= t1; i += kQTileCols) gemm_fp4q_tile<R, kQTileCols>(d, a, K, r0, i, y, out_rows, n);
+  switch (t1 - i) {
+    case 2: return gemm_fp4q_tile<R, 2>(d, a, K, r0, i, y, out_rows, n);
+    case 1: return gemm_fp4q_tile<R, 1>(d, a, K, r0, i, y, out_rows, n);
+  }
+}
+static_assert(kQTileCols == 3, "gemm_fp4q_tiles handles remainders of up to 2 activation rows");
+
+void gemm_fp4q_rows(const WeightMatrix& w, const Fp4Activations& a, float* y, int64_t n0, int64_t n1) {
+  thread_local Fp4Decoded d;
+  for (int64_t nb = n0; nb < n1; nb += kRowBlock) {
+    const int rows = int(std::min<int64_t>(kRowBlock, n1 - nb));
+    decode_fp4_rows(w, nb, rows, d);
+    for (int64_t t0 = 0; t0 < a.m; t0 += kTokenBlock) {
+      const int64_t t1 = std::min(a.m, t0 + kTokenBlock);
+      int r = 0;
+      for (; r + kQTileRows <= rows; r += kQTileRows) gemm_fp4q_tiles<kQTileRows>(d, a, w.cols, r, t0, t1, y, w.rows, nb);
+      for (; r < rows; ++r) gemm_fp4q_tiles<1>(d, a, w.cols, r, t0, t1, y, w.rows, nb);
+    }
+  }
+}
+
+void fp4q_rows(const WeightMatrix& w, const Fp4Activations& a, float* y, int64_t n0, int64_t n1) {
+  switch (a.m) {
+    case 1: return gemv_fp4q_rows<1>(w, a, y, n0, n1);
+    case 2: return gemv_fp4q_rows<2>(w, a, y, n0, n1);
+    case 3: return gemv_fp4q_rows<3>(w, a, y, n0, n1);
+    case 4: return gemv_fp4q_rows<4>(w, a, y, n0, n1);
+    default: return gemm_fp4q_rows(w, a, y, n0, n1);
+  }
+}
+
 void rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1) {
+  if (a.own) return fp4q_rows(w, *static_cast<const Fp4Activations*>(a.own), y, n0, n1);
   switch (a.m) {
     case 1: return gemv_dispatch<1>(w, a, y, n0, n1);
     case 2: return gemv_dispatch<2>(w, a, y, n0, n1);
@@ -327,5 +622,5 @@ void rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_
 DSV4_TARGET_END
 
 namespace dsv4::matmul_detail {
-const Variant kAvx512 = {rows};
+const Variant kAvx512 = {rows, prepare};
 }  // namespace dsv4::matmul_detail

@@ -21,10 +21,15 @@ struct Prepared {
   // FP4 weights: each 64-wide chunk of a row as its 32 even, then its 32 odd elements (the order FP4
   // kernels decode a packed byte run in).
   const float* f32 = nullptr;
+  // Set instead of f32 when a variant's prepare() takes the activations in a form of its own.
+  const void* own = nullptr;
 };
 
 struct Variant {
   void (*rows)(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1);
+  // Fills a.own from the m activation rows x (before the rows are split between threads) and returns
+  // true, or returns false when f32 is what the variant wants for w.
+  bool (*prepare)(const WeightMatrix& w, const float* x, int64_t m, Prepared& a);
 };
 
 extern const Variant kAvx512;

@@ -214,6 +214,42 @@ TEST_P(MatmulVariants, AreBatchInvariant) {
   }
 }
 
+// Activation rows whose e4m3 codes cover the whole range, subnormals included, mixed with ordinary rows:
+// the AVX-512 FP4 kernel takes extra integer products for chunks with codes below 1/8, for all rows of a
+// tile; the results must not depend on which rows share a call.
+TEST_P(MatmulVariants, Fp4WithTinyAndHugeActivationCodes) {
+  Case c = make(WeightFormat::kFP4, 41, 512, 38);
+  c.w.quantize_input = true;
+  const int64_t m = 9, K = c.w.cols;
+  std::mt19937 rng(39);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(size_t(m * K));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t k = 0; k < K; ++k) {
+      float v = nd(rng);
+      if (i % 3 == 1 && k < 128) v *= k % 2 ? 1e-4f : 1.0f;  // tiny codes next to full-size ones
+      if (i % 3 == 2 && k >= 256 && k < 384) v = k % 5 ? 448.0f : -448.0f;  // every code at the maximum
+      x[size_t(i * K + k)] = v;
+    }
+  std::vector<float> want(size_t(m * c.w.rows)), all(want.size());
+  matmul_ref(c.w, x.data(), m, want.data());
+  matmul(c.w, x.data(), m, all.data());
+  for (int64_t i = 0; i < m * c.w.rows; ++i) {
+    const int64_t row = i / c.w.rows, out = i % c.w.rows;
+    double mag = 0;
+    for (int64_t k = 0; k < K; ++k) mag += std::fabs(double(x[size_t(row * K + k)]) * c.dense[size_t(out * K + k)]);
+    EXPECT_NEAR(all[size_t(i)], want[size_t(i)], 2e-6 * mag) << "row " << row << " out " << out;
+  }
+  for (int64_t batch : {1, 2, 3, 4, 5}) {
+    std::vector<float> part(size_t(batch * c.w.rows));
+    for (int64_t i0 = 0; i0 + batch <= m; i0 += batch) {
+      matmul(c.w, x.data() + i0 * K, batch, part.data());
+      for (int64_t i = 0; i < batch * c.w.rows; ++i)
+        ASSERT_EQ(f32_bits(part[size_t(i)]), f32_bits(all[size_t(i0 * c.w.rows + i)])) << "batch " << batch;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, MatmulVariants, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
 
