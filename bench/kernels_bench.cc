@@ -61,8 +61,11 @@ void decode_shapes(benchmark::internal::Benchmark* b) {
   for (auto f : {WeightFormat::kFP8, WeightFormat::kFP4, WeightFormat::kBF16}) b->Args({int64_t(f), 4096, 4096, 1});
   b->Args({int64_t(WeightFormat::kFP4), 2048, 4096, 1});
 }
-void small_shapes(benchmark::internal::Benchmark* b) {  // operands resident in cache
+void small_shapes(benchmark::internal::Benchmark* b) {  // operands resident in cache: the compute cost
   for (int64_t k : {512, 1024, 4096}) b->Args({int64_t(WeightFormat::kF32), 64, k, 48});
+  b->Args({int64_t(WeightFormat::kFP8), 1024, 1024, 1});  // 1 MiB of weights: GEMV decode cost per byte
+  b->Args({int64_t(WeightFormat::kFP4), 1024, 2048, 1});
+  b->Args({int64_t(WeightFormat::kBF16), 512, 1024, 1});
 }
 BENCHMARK(BM_Matmul)->Name("matmul/cached")->Apply(small_shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 void prefill_shapes(benchmark::internal::Benchmark* b) {
