@@ -8,8 +8,9 @@
 //   SGEMM           M = --prompt, N = K = dim, best of 5 calls on as many OpenBLAS threads (bench_sgemm.h)
 //   decode          a 16-token prompt, then --decode greedy Session::append steps: tok/s = 1 / the median
 //                   step time; GB/s = the weight bytes a decode token reads (model/cost.h) × tok/s
-//   prefill         a fresh Session::sync of --prompt tokens in one call: tok/s, and GFLOP/s = 2 × (the
-//                   linears' multiply-adds per token × prompt + the head once) / seconds
+//   prefill         a fresh Session::sync of --prompt tokens in forward calls of --prefill-chunk tokens
+//                   (smaller chunks keep the activations small next to the weights): tok/s, and
+//                   GFLOP/s = 2 × (the linears' multiply-adds per token × prompt + the head once) / seconds
 //   peak RSS        VmHWM, reset once the bandwidth buffer is freed and before the model runs, so it is
 //                   the model's weights, KV cache and activations (SGEMM runs in a child process)
 // Reported: medians over the rounds with their min–max spread (ratios are ratios of the medians) and the
@@ -182,7 +183,8 @@ void print_table(const BenchOptions& o, const Report& rep, const Summary& s) {
              o.decode, std::min(kDecodePrompt, o.prompt));
   fmt::print("                 {:10.3f} GB/s     = {:.3f} × the read bandwidth\n", s.decode_gb_s,
              s.decode_gb_s / s.read_gb_s.median);
-  fmt::print("  prefill        {}   {} tokens in one call\n", show(s.prefill_tok_s, "tok/s"), o.prompt);
+  fmt::print("  prefill        {}   {} tokens in calls of {}\n", show(s.prefill_tok_s, "tok/s"), o.prompt,
+             std::min(o.prefill_chunk, o.prompt));
   fmt::print("                 {:10.3f} GFLOP/s  = {:.3f} × SGEMM ({:.1f} GFLOP in the linears)\n",
              s.prefill_gflop_s, s.prefill_gflop_s / s.sgemm_gflop_s.median, 2 * rep.prefill_macs / 1e9);
   fmt::print("  SGEMM          {}   OpenBLAS {} × {} × {}, best of {} calls\n", show(s.sgemm_gflop_s, "GFLOP/s"),
@@ -233,7 +235,7 @@ Status bench(const BenchOptions& o) {
     rep.rss_reset = reset_peak_rss() && rep.rss_reset;
     if (!session) {
       page_in(model->checkpoint());
-      session = std::make_unique<Session>(*model, rep.context, std::max<int64_t>(o.prompt, 1));
+      session = std::make_unique<Session>(*model, rep.context, std::min(o.prefill_chunk, o.prompt));
     }
     DSV4_RETURN_IF_ERROR(model_round(*session, prompt, o.decode, r));
     r.peak_rss = peak_rss_bytes();

@@ -67,6 +67,7 @@ struct BenchOptions {
   int runs = 5;
   int64_t prompt = 512;   // prefill tokens (and SGEMM's M)
   int64_t decode = 32;    // decode steps
+  int64_t prefill_chunk = 128;  // prompt tokens per forward call in prefill
   int threads = 0;        // 0: the default pool
   int64_t bw_mib = 1024;  // read-bandwidth buffer
   bool json = false;

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   bn->add_option("--runs", bench.runs, "rounds of measurements; medians are reported")->check(CLI::PositiveNumber);
   bn->add_option("--prompt", bench.prompt, "prefill tokens")->check(CLI::PositiveNumber);
   bn->add_option("--decode", bench.decode, "decode steps")->check(CLI::PositiveNumber);
+  bn->add_option("--prefill-chunk", bench.prefill_chunk, "prompt tokens per forward call in prefill")
+      ->check(CLI::PositiveNumber);
   bn->add_option("--threads", bench.threads, "threads (default: one per core)")->check(CLI::PositiveNumber);
   bn->add_option("--bw-mib", bench.bw_mib, "read-bandwidth buffer in MiB")->check(CLI::PositiveNumber);
   bn->add_flag("--json", bench.json, "one JSON line on stdout");
