@@ -5,6 +5,7 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 find_package(benchmark REQUIRED)
 
 add_library(dsv4_tokenizer STATIC
+  ${CMAKE_CURRENT_SOURCE_DIR}/bpe_trainer.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/byte_level.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/stream_decoder.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer.cc
@@ -21,6 +22,7 @@ target_link_libraries(dsv4_tokenizer PUBLIC dsv4_base dsv4_utf8 PRIVATE PkgConfi
 # (node_modules, installed by scripts/setup.sh).
 dsv4_unit_test(dsv4_tokenizer_test
   SOURCES
+    ${CMAKE_CURRENT_SOURCE_DIR}/bpe_trainer_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/byte_level_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/stream_decoder_test.cc
     ${CMAKE_CURRENT_SOURCE_DIR}/tokenizer_pre_split_test.cc

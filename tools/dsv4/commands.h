@@ -60,6 +60,22 @@ struct MakeSyntheticOptions {
 };
 int run_make_synthetic(const MakeSyntheticOptions& o);
 
+struct TrainTokenizerOptions {
+  int64_t vocab = 0;
+  std::string data;  // UTF-8 text file
+  std::string out;   // tokenizer.json, or the directory to hold it
+};
+int run_train_tokenizer(const TrainTokenizerOptions& o);
+
+struct PrepareDataOptions {
+  std::string tokenizer;  // tokenizer.json or its directory
+  std::string data;       // UTF-8 text file
+  std::string out;        // directory for meta.json and the shards
+  double val_fraction = 0.1;
+  int64_t shard_tokens = 1 << 24;
+};
+int run_prepare_data(const PrepareDataOptions& o);
+
 struct BenchOptions {
   std::string model;      // model directory; empty: the synthetic model of `config`
   std::string config;     // empty: configs/bench-v4.json

@@ -43,6 +43,26 @@ int main(int argc, char** argv) {
   tk->add_flag("--bos", tok.bos, "prepend BOS as tokenizer_config.json asks");
   tk->add_flag("--decode", tok.decode, "read a JSON array of ids, print the text");
 
+  dsv4::TrainTokenizerOptions train_tok;
+  auto* tkz = app.add_subcommand("tokenizer", "Tokenizer tools");
+  tkz->require_subcommand(1);
+  auto* tkt = tkz->add_subcommand("train", "Train a byte-level BPE tokenizer (Hugging Face tokenizer.json) on text");
+  tkt->add_option("--vocab", train_tok.vocab, "ids in all: 17 control strings + 256 bytes + merges")
+      ->required()->check(CLI::PositiveNumber);
+  tkt->add_option("--data", train_tok.data, "UTF-8 text file")->required();
+  tkt->add_option("--out", train_tok.out, "tokenizer.json to write, or its directory")->required();
+
+  dsv4::PrepareDataOptions prep;
+  auto* dat = app.add_subcommand("data", "Dataset tools");
+  dat->require_subcommand(1);
+  auto* dpr = dat->add_subcommand("prepare", "Tokenize text into train/validation token shards");
+  dpr->add_option("--tokenizer,-m", prep.tokenizer, "tokenizer.json, or a directory holding it")->required();
+  dpr->add_option("--data", prep.data, "UTF-8 text file")->required();
+  dpr->add_option("--out", prep.out, "directory for meta.json and the shards")->required();
+  dpr->add_option("--val-fraction", prep.val_fraction, "share of the text (its end) held out for validation")
+      ->check(CLI::Range(0.0, 1.0));
+  dpr->add_option("--shard-tokens", prep.shard_tokens, "most tokens per shard file")->check(CLI::PositiveNumber);
+
   auto* rd = app.add_subcommand("render", "Chat request JSON on stdin → the exact V4 prompt on stdout");
 
   dsv4::ParseOptions parse;
@@ -87,6 +107,8 @@ int main(int argc, char** argv) {
   }
   if (*ch) return dsv4::run_chat(chat);
   if (*tk) return dsv4::run_tokenize(tok);
+  if (*tkt) return dsv4::run_train_tokenizer(train_tok);
+  if (*dpr) return dsv4::run_prepare_data(prep);
   if (*rd) return dsv4::run_render();
   if (*ps) return dsv4::run_parse(parse);
   if (*ms) return dsv4::run_make_synthetic(synth);
