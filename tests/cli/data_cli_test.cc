@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -71,6 +72,40 @@ TEST_F(DataCli, BadInputGivesOneLineErrors) {
                                              " --out " + path("d1")), "UTF-8");
   expect_one_line_error(testing::run_command(kBin + " data prepare -m " + path("nowhere") + " --data " +
                                              path("short.txt") + " --out " + path("d2")), "nowhere");
+}
+
+TEST_F(DataCli, EvalReportsLossPerTokenAndPerByte) {
+  fs::create_directories(dir_ / "model");
+  testing::make_tiny_model_dir("tiny-fp8", dir_ / "model");
+  std::string text;
+  for (int i = 0; i < 12; ++i) text += "KING: What say you, my lord? Speak, speak.\n";
+  { std::ofstream(path("play.txt")) << text; }
+  auto r = testing::run_command(kBin + " eval -m " + path("model") + " --data " + path("play.txt") + " --ctx 64 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const int64_t tokens = j["tokens"];
+  EXPECT_EQ(j["predicted"].get<int64_t>(), tokens - 1);
+  EXPECT_EQ(j["text_bytes"].get<int64_t>(), int64_t(text.size()));
+  EXPECT_GT(j["nats_per_token"].get<double>(), 0.0);
+  EXPECT_NEAR(j["nats_per_byte"].get<double>(), j["nats_per_token"].get<double>() * double(tokens) / double(text.size()), 1e-9);
+  EXPECT_NEAR(j["bits_per_byte"].get<double>(), j["nats_per_byte"].get<double>() / std::log(2.0), 1e-9);
+
+  // The same text as a prepared dataset's validation split scores the same tokens.
+  ASSERT_EQ(testing::run_command(kBin + " data prepare -m " + path("model") + " --data " + path("play.txt") +
+                                 " --out " + path("ds") + " --val-fraction 0.5").exit_code, 0);
+  r = testing::run_command(kBin + " eval -m " + path("model") + " --data " + path("ds") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["text_bytes"].get<int64_t>(), int64_t(text.size() / 2));
+
+  // A dataset made with a larger vocabulary than the model's cannot be scored.
+  ASSERT_EQ(testing::run_command(kBin + " tokenizer train --vocab 700 --data " +
+                                 testing::source_path("data/tinyshakespeare.txt") + " --out " + path("big")).exit_code, 0);
+  ASSERT_EQ(testing::run_command(kBin + " data prepare -m " + path("big") + " --data " + path("play.txt") + " --out " +
+                                 path("bigds")).exit_code, 0);
+  expect_one_line_error(testing::run_command(kBin + " eval -m " + path("model") + " --data " + path("bigds")),
+                        "larger than the model's");
+  expect_one_line_error(testing::run_command(kBin + " eval -m " + path("model") + " --data " + path("none.txt")),
+                        "cannot open");
 }
 
 }  // namespace

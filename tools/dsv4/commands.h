@@ -76,6 +76,15 @@ struct PrepareDataOptions {
 };
 int run_prepare_data(const PrepareDataOptions& o);
 
+struct EvalCliOptions {
+  std::string model;
+  std::string data;           // a text file, or a directory from `dsv4 data prepare`
+  std::string split = "val";  // with a dataset directory
+  int64_t ctx = 0;            // evaluation window; 0: min(512, the model's context)
+  bool json = false;
+};
+int run_eval(const EvalCliOptions& o);
+
 struct BenchOptions {
   std::string model;      // model directory; empty: the synthetic model of `config`
   std::string config;     // empty: configs/bench-v4.json

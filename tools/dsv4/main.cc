@@ -63,6 +63,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   dpr->add_option("--shard-tokens", prep.shard_tokens, "most tokens per shard file")->check(CLI::PositiveNumber);
 
+  dsv4::EvalCliOptions ev;
+  auto* evc = app.add_subcommand("eval", "Validation loss of a model on a text or a prepared dataset");
+  evc->add_option("-m,--model", ev.model, "model directory (its tokenizer encodes a text file)")->required();
+  evc->add_option("--data", ev.data, "a UTF-8 text file, or a directory written by `dsv4 data prepare`")->required();
+  evc->add_option("--split", ev.split, "split of a dataset directory")->check(CLI::IsMember({"train", "val"}));
+  evc->add_option("--ctx", ev.ctx, "tokens per evaluation window (default: min(512, the model's context))")
+      ->check(CLI::Range(int64_t(2), int64_t(1) << 40));
+  evc->add_flag("--json", ev.json, "one JSON line on stdout");
+
   auto* rd = app.add_subcommand("render", "Chat request JSON on stdin → the exact V4 prompt on stdout");
 
   dsv4::ParseOptions parse;
@@ -109,6 +118,7 @@ int main(int argc, char** argv) {
   if (*tk) return dsv4::run_tokenize(tok);
   if (*tkt) return dsv4::run_train_tokenizer(train_tok);
   if (*dpr) return dsv4::run_prepare_data(prep);
+  if (*evc) return dsv4::run_eval(ev);
   if (*rd) return dsv4::run_render();
   if (*ps) return dsv4::run_parse(parse);
   if (*ms) return dsv4::run_make_synthetic(synth);
