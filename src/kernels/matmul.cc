@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "base/check.h"
 #include "base/cpu_features.h"
 #include "base/thread_pool.h"
@@ -164,7 +165,7 @@ using matmul_detail::Variant;
 
 // Scratch that outlives calls, so steady-state decode does not allocate.
 struct Scratch {
-  std::vector<float> f32;
+  AlignedBuffer<float> f32;
 };
 
 // Thread a call only when it is big enough to pay for waking the workers.
@@ -184,15 +185,15 @@ void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y) {
   if (v.prepare && v.prepare(w, x, m, a)) {
     // the variant's own form
   } else if (w.quantize_input || w.format == WeightFormat::kFP4) {
-    s.f32.resize(size_t(m * w.cols));
+    float* f32 = s.f32.get(size_t(m * w.cols));
     for (int64_t i = 0; i < m; ++i) {
       const float* xr = x + i * w.cols;
-      float* row = s.f32.data() + i * w.cols;
+      float* row = f32 + i * w.cols;
       for (int64_t q = 0; q < w.cols; ++q) row[q] = xr[matmul_detail::k_source(w, q)];
       // Quantization blocks are whole 64-chunks, so the order change does not move values between them.
       if (w.quantize_input) fp8_simulate(row, w.cols, kFp8Block);
     }
-    a.f32 = s.f32.data();
+    a.f32 = f32;
   }
   const bool parallel = m * w.rows * w.cols >= kMinParallelMacs;
   // Split the weight rows in multiples of 48 (a multiple of every kernel's row blocks).

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "base/float_formats.h"
 #include "kernels/matmul_internal.h"
 #include "base/simd_target.h"
@@ -143,20 +144,20 @@ void tiles(const WeightMatrix& w, const float* buf, int64_t stride, const Prepar
 
 void gemm_rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1) {
   const int64_t stride = ceil_div(w.cols, 8) * 8;
-  thread_local std::vector<float> buf;
-  buf.resize(size_t(kRows * stride));
+  thread_local AlignedBuffer<float> storage;
+  float* buf = storage.get(size_t(kRows * stride));
   for (int64_t i0 = 0; i0 < a.m; i0 += kGroup) {
     const int64_t i1 = std::min(a.m, i0 + kGroup);
     for (int64_t n = n0; n < n1; n += kRows) {
       const int R = int(std::min<int64_t>(kRows, n1 - n));
       #pragma GCC unroll 16
       for (int r = 0; r < R; ++r)
-        for (int64_t k = 0; k < w.cols; k += 8) _mm256_storeu_ps(buf.data() + r * stride + k, chunk(w, n + r, k));
+        for (int64_t k = 0; k < w.cols; k += 8) _mm256_storeu_ps(buf + r * stride + k, chunk(w, n + r, k));
       if (R == kRows) {
-        tiles<kRows>(w, buf.data(), stride, a, i0, i1, y, n);
+        tiles<kRows>(w, buf, stride, a, i0, i1, y, n);
       } else {
         #pragma GCC unroll 16
-        for (int r = 0; r < R; ++r) tiles<1>(w, buf.data() + r * stride, stride, a, i0, i1, y, n + r);
+        for (int r = 0; r < R; ++r) tiles<1>(w, buf + r * stride, stride, a, i0, i1, y, n + r);
       }
     }
   }

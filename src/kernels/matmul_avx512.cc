@@ -19,6 +19,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "base/float_formats.h"
 #include "kernels/matmul_internal.h"
 #include "kernels/quantize.h"
@@ -33,9 +34,9 @@ namespace {
 constexpr int kGemvRows = 4;     // weight rows per GEMV step
 constexpr int kTileRows = 6;     // weight rows per GEMM tile (6 × 4 measured best; 8 × 3 runs at half speed)
 constexpr int kTileCols = 4;     // activation rows per GEMM tile
-constexpr int64_t kTokenBlock = 48;  // GEMM activation rows per block (a multiple of kTileCols)
+constexpr int64_t kTokenBlock = 12;  // GEMM activation rows per block (a multiple of kTileCols and kQTileCols)
 constexpr int64_t kRowBlock = 36;    // GEMM weight rows decoded per block (a multiple of kTileRows)
-constexpr int64_t kSlice = 512;  // GEMM K slice: 8 weight rows + 3 activation rows of it stay in L1
+constexpr int64_t kSlice = 512;  // GEMM K slice (floats)
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t padded(int64_t cols) { return ceil_div(cols, 16) * 16; }
@@ -127,16 +128,16 @@ inline void fp4_chunks(const uint8_t* bytes, float s0, float s1, __m512 out[4]) 
 // FP8: the activations with row block rb's scales (× 2^8) multiplied in. Others: the activations padded
 // to whole chunks. [M][padded(cols)]
 const float* gemv_activations(const WeightMatrix& w, const Prepared& a, int64_t rb) {
-  thread_local std::vector<float> xs;
+  thread_local AlignedBuffer<float> storage;
   const int64_t K = w.cols, P = padded(K);
-  xs.resize(size_t(a.m * P));
+  float* xs = storage.get(size_t(a.m * P));
   for (int64_t i = 0; i < a.m; ++i)
     for (int64_t k = 0; k < P; k += 16) {
       __m512 v = _mm512_maskz_loadu_ps(first(K - k), a.f32 + i * K + k);
       if (w.format == WeightFormat::kFP8) v = _mm512_mul_ps(v, _mm512_set1_ps(fp8_scale(w, rb * 128, k) * 256.0f));
-      _mm512_storeu_ps(&xs[size_t(i * P + k)], v);
+      _mm512_store_ps(xs + i * P + k, v);
     }
-  return xs.data();
+  return xs;
 }
 
 // Rows [n, n + R) against M activation rows `x` ([M][padded(cols)]).
@@ -325,24 +326,24 @@ void tile_run(const WeightMatrix& w, const float* wb, const Prepared& a, int64_t
 }
 static_assert(kTileCols == 4, "tile_run handles remainders of up to 3 activation rows");
 
-// Blocks sized so that a token block's activations, a row block's decoded weights and their partial
-// accumulators stay in L2, while each K slice of 8 weight rows and 3 activation rows stays in L1.
+// Each block of weight rows is decoded once and then meets every activation row (decoding it again per
+// token block cost 40 % of the FP8 GEMM). Within it, a K slice of a token block (12 rows × 2 KiB) and of
+// a tile's weight rows stay in L1 while the tiles sweep over them.
 void gemm_rows(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1) {
   const int64_t P = padded(w.cols), stride = buffer_stride(w.cols);
-  thread_local std::vector<float> buf, part;
-  buf.resize(size_t(kRowBlock * stride));
-  part.resize(size_t(kRowBlock * (kTokenBlock + kTileCols) * 16) + 16);
-  float* parts = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(part.data()) + 63) & ~uintptr_t(63));
-  for (int64_t t0 = 0; t0 < a.m; t0 += kTokenBlock) {
-    const int64_t t1 = std::min(a.m, t0 + kTokenBlock);
-    for (int64_t nb = n0; nb < n1; nb += kRowBlock) {
-      const int rows = int(std::min<int64_t>(kRowBlock, n1 - nb));
-      for (int r = 0; r < rows; ++r) decode_row(w, nb + r, buf.data() + r * stride);
+  thread_local AlignedBuffer<float> buf_storage, part_storage;
+  float* buf = buf_storage.get(size_t(kRowBlock * stride));
+  float* parts = part_storage.get(size_t(kRowBlock * (kTokenBlock + kTileCols) * 16));
+  for (int64_t nb = n0; nb < n1; nb += kRowBlock) {
+    const int rows = int(std::min<int64_t>(kRowBlock, n1 - nb));
+    for (int r = 0; r < rows; ++r) decode_row(w, nb + r, buf + r * stride);
+    for (int64_t t0 = 0; t0 < a.m; t0 += kTokenBlock) {
+      const int64_t t1 = std::min(a.m, t0 + kTokenBlock);
       for (int64_t k0 = 0; k0 < P; k0 += kSlice) {
         const int64_t k1 = std::min(P, k0 + kSlice);
         for (int r = 0; r < rows;) {
           const int R = rows - r >= kTileRows ? kTileRows : 1;
-          const float* wb = buf.data() + r * stride;
+          const float* wb = buf + r * stride;
           float* p = parts + r * (kTokenBlock + kTileCols) * 16;
           if (R == kTileRows) tile_run<kTileRows>(w, wb, a, t0, t1, k0, k1, p, y, nb + r);
           else tile_run<1>(w, wb, a, t0, t1, k0, k1, p, y, nb + r);
@@ -375,9 +376,10 @@ alignas(64) constexpr int16_t kE2m1Twice[32] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, 
 // element 4j + t: the order in which fp4_words decodes a 64-byte run of codes.
 struct Fp4Activations {
   int64_t m = 0;
-  std::vector<int16_t> hi, lo;      // [m][cols]
-  std::vector<float> scale;         // [m][chunks][2]: s·2^-7 (hi alone), s·2^-10 (8·hi + lo)
-  std::vector<uint8_t> needs_lo;    // [m][chunks]
+  int16_t *hi = nullptr, *lo = nullptr;  // [m][cols], in hi_storage and lo_storage
+  std::vector<float> scale;              // [m][chunks][2]: s·2^-7 (hi alone), s·2^-10 (8·hi + lo)
+  std::vector<uint8_t> needs_lo;         // [m][chunks]
+  AlignedBuffer<int16_t> hi_storage, lo_storage;
 };
 
 // The 32 values v[4j + t], j = 0..31, of a chunk held as 8 vectors of 16 (int32) → 16-bit integers.
@@ -399,8 +401,8 @@ bool prepare(const WeightMatrix& w, const float* x, int64_t m, Prepared& p) {
   thread_local std::vector<float> values, block_scale;
   const int64_t K = w.cols, chunks = K / kChunk;
   a.m = m;
-  a.hi.resize(size_t(m * K));
-  a.lo.resize(size_t(m * K));
+  a.hi = a.hi_storage.get(size_t(m * K));
+  a.lo = a.lo_storage.get(size_t(m * K));
   a.scale.resize(size_t(m * chunks * 2));
   a.needs_lo.resize(size_t(m * chunks));
   values.resize(size_t(K));
@@ -515,15 +517,17 @@ void gemv_fp4q_rows(const WeightMatrix& w, const Fp4Activations& a, float* y, in
 constexpr int kQTileRows = 4, kQTileCols = 3;  // 12 accumulators + 12 activation vectors + 4 scales
 
 struct Fp4Decoded {
-  std::vector<int16_t> words;  // [rows][cols]
-  std::vector<float> scales;   // [rows][chunks][16]
+  int16_t* words = nullptr;  // [rows][cols]
+  float* scales = nullptr;   // [rows][chunks][16]
+  AlignedBuffer<int16_t> words_storage;
+  AlignedBuffer<float> scales_storage;
 };
 
 void decode_fp4_rows(const WeightMatrix& w, int64_t n, int rows, Fp4Decoded& d) {
   const int64_t K = w.cols, chunks = K / kChunk, n_scales = K / 32;
   const __m512i lut = _mm512_load_si512(kE2m1Twice);
-  d.words.resize(size_t(rows * K));
-  d.scales.resize(size_t(rows * chunks * 16));
+  d.words = d.words_storage.get(size_t(rows * K));
+  d.scales = d.scales_storage.get(size_t(rows * chunks * 16));
   for (int r = 0; r < rows; ++r) {
     const uint8_t* row = static_cast<const uint8_t*>(w.data) + (n + r) * (K / 2);
     const uint8_t* sr = w.scale + (n + r) * n_scales;
