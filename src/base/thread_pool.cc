@@ -21,6 +21,8 @@ void cpu_relax() {
 
 // Spin this many rounds (~tens of microseconds) before sleeping: decode regions come back to back.
 constexpr int kSpinRounds = 20000;
+// parallel_for hands out about this many pieces per thread.
+constexpr int64_t kPiecesPerThread = 4;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -86,10 +88,15 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     fn(0, n);
     return;
   }
+  // Pieces are claimed, not assigned: a thread that the machine slows down (another process, a page
+  // fault) leaves its remaining pieces to the others instead of making them wait.
+  const int64_t piece = std::max<int64_t>(1, units / (int64_t(parts) * kPiecesPerThread));
+  std::atomic<int64_t> next{0};
   run([&](int t) {
     if (t >= parts) return;
-    const int64_t b = units * t / parts * grain, e = std::min(n, units * (t + 1) / parts * grain);
-    if (b < e) fn(b, e);
+    for (int64_t u = next.fetch_add(piece, std::memory_order_relaxed); u < units;
+         u = next.fetch_add(piece, std::memory_order_relaxed))
+      fn(u * grain, std::min(n, (u + piece) * grain));
   });
 }
 

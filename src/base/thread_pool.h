@@ -26,8 +26,8 @@ class ThreadPool {
   // Calls fn(thread_index) once on each of the size() threads and waits for all of them.
   void run(const std::function<void(int)>& fn);
 
-  // Splits [0, n) into size() contiguous ranges of `grain`-aligned length and calls fn(begin, end) on each
-  // non-empty one, in parallel.
+  // Calls fn(begin, end) on contiguous, `grain`-aligned pieces that together cover [0, n) exactly once,
+  // in parallel; each thread takes the next piece when it is done with one.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
