@@ -13,12 +13,16 @@
 // and when it passes none every eligible compressed entry is attended — exactly what top-k selects
 // whenever floor((t+1)/4) ≤ index_topk, i.e. for every sequence up to 4·index_topk tokens, and V4's dense
 // phase otherwise. The indexer's own weights get no gradient and are not updated.
-// Training runs in plain FP32: no FP8 KV simulation, no BF16 rounding of probabilities.
+// Training runs in plain FP32 by default. `fp8_kv` adds the model's FP8 rounding of the non-RoPE KV dims
+// (64-wide blocks, after RoPE, on window rows and compressed entries alike, as model/attention.cc and
+// model/compressor.cc do) to the forward, with a straight-through (identity) backward; the gradient
+// checks run without it, the engine parity test with it.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "kernels/quantize.h"
 #include "train/compressor.h"
 #include "train/ops.h"
 
@@ -35,6 +39,7 @@ struct AttentionDims {
   int window = 0;        // sliding window incl. the current token
   int ratio = 0;         // 0 (SWA), 4 (CSA), 128 (HCA)
   double norm_eps = 1e-6;
+  bool fp8_kv = false;   // forward-only FP8 simulation of the KV nope dims (straight-through backward)
   int64_t group_width() const { return int64_t(n_heads) * head_dim / o_groups; }
   CompressorDims compressor() const { return {dim, head_dim, rope_dim, ratio, norm_eps}; }
 };
@@ -186,6 +191,18 @@ void output_projection_backward(const AttentionDims& a, const T* wo_a, const T* 
 
 // ---- the whole attention sub-block ------------------------------------------------------------------
 
+// e4m3 rounding with power-of-two scales per 64-wide block (kernels/quantize.h), in place on `rows` rows.
+template <typename T>
+void fp8_kv_simulate(T* x, int64_t rows, int64_t hd, int64_t nope) {
+  std::vector<float> f(static_cast<size_t>(nope));
+  for (int64_t r = 0; r < rows; ++r) {
+    T* row = x + r * hd;
+    std::copy_n(row, nope, f.begin());
+    fp8_simulate(f.data(), nope, 64);
+    for (int64_t i = 0; i < nope; ++i) row[i] = T(f[size_t(i)]);
+  }
+}
+
 template <typename T>
 struct AttentionSaved {
   std::vector<T> qa, qr, qb, q;   // [n, q_lora] ×2, [n, H·hd] ×2 (q: normed and roped)
@@ -242,6 +259,7 @@ void attention_forward(const AttentionDims& a, const AttentionParams<T>& p, cons
   rmsnorm_forward(s.kva.data(), p.kv_norm.data(), n, hd, eps, s.keys.data());
   for (int64_t t = 0; t < n; ++t) rope_rotate(s.keys.data() + t * hd + hd - rd, freqs, t, false);
   if (a.ratio) compressor_forward(a.compressor(), p.compressor, freqs, x, n, s.keys.data() + n * hd, s.comp);
+  if (a.fp8_kv) fp8_kv_simulate(s.keys.data(), n + n_e, hd, hd - rd);
 
   s.lists = build_index_lists(a, n, in);
   s.o.resize(size_t(n * Hd));
