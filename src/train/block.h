@@ -2,13 +2,16 @@
 //   a, post, C = hc_pre(X; hc_attn);  X1 = hc_post(Attention(attn_norm(a)), X, post, C)
 //   f, post, C = hc_pre(X1; hc_ffn);  X2 = hc_post(MoE(ffn_norm(f)), X1, post, C)
 // X holds the hc residual streams of each token ([n, hc·D]). The layer kind (SWA / CSA / HCA) is the
-// attention's ratio; hash routing is the MoE's.
+// attention's ratio; hash routing is the MoE's. With balance_alpha > 0 a top-k MoE also adds the
+// sequence-wise balance loss (balance.h) over the n tokens — one sequence — to the block's loss; its
+// gradient enters in block_backward whatever the upstream gradient is.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "train/attention.h"
+#include "train/balance.h"
 #include "train/hc.h"
 #include "train/moe.h"
 
@@ -19,6 +22,8 @@ struct BlockDims {
   HcDims<T> hc;
   AttentionDims attn;
   MoeDims moe;
+  double balance_alpha = 0;  // sequence-wise balance loss weight (V4: 1e-4); hash layers take none
+  bool has_balance_loss() const { return balance_alpha > 0 && !moe.hash; }
 };
 
 template <typename T>
@@ -73,6 +78,7 @@ struct BlockSaved {
   HcPreSaved<T> hc1, hc2;
   AttentionSaved<T> attn;
   MoeSaved<T> moe;
+  T balance_loss = 0;  // α·Σ f·P of this block's router over the sequence (0 without)
 };
 
 // x [n, hc·D] in place: block input in, block output out.
@@ -99,6 +105,9 @@ void block_forward(const BlockDims<T>& b, const BlockParams<T>& p, const std::ve
                  s.y2.data(), s.hc2);
   rmsnorm_forward(s.y2.data(), p.ffn_norm.data(), n, D, eps, s.h2.data());
   moe_forward(b.moe, p.ffn, s.h2.data(), n, in.tokens, in.tid2eid, in.frozen_routing, s.f.data(), s.moe);
+  s.balance_loss = b.has_balance_loss()
+                       ? balance_loss_forward(s.moe.scores.data(), n, b.moe.n_experts, b.moe.top_k, T(b.balance_alpha))
+                       : T(0);
   hc_post_forward(b.hc, s.f.data(), s.hc2.post.data(), s.hc2.comb.data(), s.x1.data(), n, x);
 }
 
@@ -115,7 +124,13 @@ void block_backward(const BlockDims<T>& b, const BlockParams<T>& p, const std::v
 
   hc_post_backward(b.hc, s.f.data(), s.hc2.post.data(), s.hc2.comb.data(), s.x1.data(), n, dout.data(),
                    dbranch.data(), dpost.data(), dcomb.data(), dx1.data());
-  moe_backward(b.moe, p.ffn, s.h2.data(), n, s.moe, dbranch.data(), dh.data(), g.ffn);
+  std::vector<T> dscores;
+  if (b.has_balance_loss()) {
+    dscores.assign(size_t(n * b.moe.n_experts), T(0));
+    balance_loss_backward(s.moe.scores.data(), n, b.moe.n_experts, b.moe.top_k, T(b.balance_alpha), dscores.data());
+  }
+  moe_backward(b.moe, p.ffn, s.h2.data(), n, s.moe, dbranch.data(), dh.data(), g.ffn,
+               dscores.empty() ? nullptr : dscores.data());
   rmsnorm_backward(s.y2.data(), p.ffn_norm.data(), n, D, eps, dh.data(), dy.data(), g.ffn_norm.data());
   hc_pre_backward(b.hc, p.hc_ffn.fn.data(), p.hc_ffn.base.data(), p.hc_ffn.scale.data(), s.x1.data(), n, s.hc2,
                   dy.data(), dpost.data(), dcomb.data(), dx1.data(), g.hc_ffn.fn.data(), g.hc_ffn.base.data(),

@@ -1,6 +1,7 @@
 // The whole DeepSeek-V4 model for training (model/model.cc), forward and backward over one sequence:
 //   x = embed[ids] copied into hc streams → blocks (ratio and hash routing per layer) → hc_head → norm →
-//   head → CE(next token);  + λ·MTP loss per MTP block on the last block's streams (mtp.h).
+//   head → CE(next token);  + λ·MTP loss per MTP block on the last block's streams (mtp.h)
+//   + the sequence-wise balance loss of every top-k MoE (main and MTP blocks) when balance_alpha > 0.
 // Parameters carry the checkpoint's names (tensor_list.cc) so param_groups.h assigns their optimizers;
 // the frozen indexer's tensors, the selection biases and tid2eid are not among them (see attention.h,
 // balance.h).
@@ -22,10 +23,12 @@ struct ModelDims {
   std::vector<int> ratios;  // n_layers + n_mtp entries
   BlockDims<T> block;       // shared shapes; ratio and hash are set per layer by layer()
   T mtp_weight = T(0.3);    // λ (V4: 0.3, then 0.1 once the LR decays)
+  double balance_alpha = 0; // sequence-wise balance loss weight per top-k MoE layer (V4: 1e-4)
   std::vector<float> rope_swa, rope_compressed;  // frequency tables for ratio-0 and compressed layers
 
   BlockDims<T> layer(int l) const {
     BlockDims<T> b = block;
+    b.balance_alpha = balance_alpha;
     b.attn.ratio = ratios[size_t(l)];
     b.moe.hash = l < n_hash_layers;
     return b;
@@ -147,6 +150,7 @@ T model_forward(const ModelDims<T>& m, const ModelParams<T>& p, const int32_t* i
   rmsnorm_forward(s.y.data(), p.norm.data(), n, D, eps, s.yn.data());
   linear_forward(s.yn.data(), p.head.data(), n, D, m.vocab, s.logits.data());
   T loss = cross_entropy_forward(s.logits.data(), targets, n, m.vocab);
+  for (const BlockSaved<T>& b : s.blocks) loss += b.balance_loss;
 
   // MTP: position t reads token t+1 (= targets[t]) and predicts token t+2 (= targets[t+1]).
   s.mtp_next.resize(size_t(n));
@@ -191,6 +195,35 @@ void model_backward(const ModelDims<T>& m, const ModelParams<T>& p, const int32_
   for (int64_t t = 0; t < n; ++t)
     for (int k = 0; k < hc; ++k)
       for (int64_t d = 0; d < D; ++d) g.embed[size_t(int64_t(ids[t]) * D + d)] += dx[size_t(t * hd + k * D + d)];
+}
+
+// ---- aux-loss-free balancing over a batch (balance.h) --------------------------------------------------
+
+// Tokens per expert of every MoE layer (main layers, then MTP blocks) summed over a batch of sequences:
+// the statistics to log (max_violation) and the input of update_router_biases. Hash layers: empty.
+template <typename T>
+std::vector<std::vector<int64_t>> router_loads(const ModelDims<T>& m, const std::vector<const ModelSaved<T>*>& batch) {
+  std::vector<std::vector<int64_t>> loads(size_t(m.n_layers + m.n_mtp));
+  for (int l = 0; l < m.n_layers + m.n_mtp; ++l) {
+    if (m.layer(l).moe.hash) continue;
+    loads[size_t(l)].assign(size_t(m.block.moe.n_experts), 0);
+    for (const ModelSaved<T>* s : batch) {
+      const MoeSaved<T>& moe = l < m.n_layers ? s->blocks[size_t(l)].moe : s->mtp[size_t(l - m.n_layers)].block.moe;
+      for (int32_t e : moe.routing.ids) ++loads[size_t(l)][size_t(e)];
+    }
+  }
+  return loads;
+}
+
+// b_i += speed·sign(mean_load − load_i) for every top-k layer (V4: speed 0.001), once per step.
+template <typename T>
+void update_router_biases(const ModelDims<T>& m, ModelParams<T>& p, const std::vector<std::vector<int64_t>>& loads,
+                          T speed) {
+  for (int l = 0; l < m.n_layers + m.n_mtp; ++l) {
+    if (loads[size_t(l)].empty()) continue;
+    MoeParams<T>& ffn = l < m.n_layers ? p.layers[size_t(l)].ffn : p.mtp[size_t(l - m.n_layers)].block.ffn;
+    aux_free_bias_update(ffn.bias.data(), loads[size_t(l)], speed);
+  }
 }
 
 }  // namespace dsv4::train

@@ -88,7 +88,8 @@ std::vector<int32_t> next_tokens(const std::vector<int32_t>& ids) {
 }
 
 TEST(TrainModel, GradientCheckEndToEnd) {
-  const ModelDims<double> m = tiny_dims();
+  ModelDims<double> m = tiny_dims();
+  m.balance_alpha = 0.05;  // far above V4's 1e-4, so the balance terms weigh in the check
   ModelParams<double> p = tiny_params(m, 1), g;
   g.resize(m);
   const std::vector<int32_t> targets = next_tokens(kIds);
@@ -101,10 +102,41 @@ TEST(TrainModel, GradientCheckEndToEnd) {
   auto loss = [&] { return model_forward(m, p, kIds.data(), targets.data(), n, in, s); };
   const double l0 = loss();
   EXPECT_GT(l0, 0.0);
+  EXPECT_EQ(s.blocks[0].balance_loss, 0.0);  // hash layer
+  EXPECT_GT(s.blocks[1].balance_loss, 0.0);
+  EXPECT_GT(s.mtp[0].block.balance_loss, 0.0);
   model_backward(m, p, kIds.data(), targets.data(), n, s, g);
   const GradCheckReport rep = grad_check(loss, param_tensors(p, g), 4);
   EXPECT_LT(rep.max_error, 1e-6) << rep.worst;
   std::printf("  loss %.4f, max error %.3g over %d coordinates\n", l0, rep.max_error, rep.checked);
+}
+
+TEST(TrainModel, RouterLoadsAndBiasUpdate) {
+  const ModelDims<double> m = tiny_dims();
+  ModelParams<double> p = tiny_params(m, 3);
+  const std::vector<int32_t> targets = next_tokens(kIds);
+  const int64_t n = int64_t(kIds.size());
+  ModelSaved<double> a, b;
+  model_forward(m, p, kIds.data(), targets.data(), n, {}, a);
+  model_forward(m, p, targets.data(), kIds.data(), n - 1, {}, b);  // a second, shorter sequence
+  const std::vector<std::vector<int64_t>> loads = router_loads(m, {&a, &b});
+  ASSERT_EQ(loads.size(), 3u);
+  EXPECT_TRUE(loads[0].empty());  // hash layer
+  for (int l : {1, 2}) {
+    int64_t total = 0;
+    for (int64_t x : loads[size_t(l)]) total += x;
+    EXPECT_EQ(total, (2 * n - 1) * m.block.moe.top_k) << "layer " << l;
+  }
+  const std::vector<double> before = p.layers[1].ffn.bias;
+  update_router_biases(m, p, loads, 0.001);
+  const double mean = double((2 * n - 1) * m.block.moe.top_k) / m.block.moe.n_experts;
+  for (int e = 0; e < m.block.moe.n_experts; ++e) {
+    const double moved = p.layers[1].ffn.bias[size_t(e)] - before[size_t(e)];
+    const double load = double(loads[1][size_t(e)]);
+    EXPECT_DOUBLE_EQ(moved, load > mean ? -0.001 : load < mean ? 0.001 : 0.0) << "expert " << e;
+  }
+  EXPECT_TRUE(p.layers[0].ffn.bias.empty());
+  std::printf("  MaxVio layer 1 %.3f, MTP %.3f\n", max_violation(loads[1]), max_violation(loads[2]));
 }
 
 template <typename To>

@@ -54,7 +54,7 @@ struct MtpSaved {
   BlockSaved<T> block;
 };
 
-// Returns λ·CE. x_main [n, hc·D]; embed, head [V, D].
+// Returns λ·CE + the block's balance loss (if any). x_main [n, hc·D]; embed, head [V, D].
 template <typename T>
 T mtp_forward(const BlockDims<T>& b, const MtpParams<T>& p, const T* embed, const T* head, int64_t V,
               const std::vector<float>& freqs, const T* x_main, const int32_t* next_ids, const int32_t* targets,
@@ -85,7 +85,7 @@ T mtp_forward(const BlockDims<T>& b, const MtpParams<T>& p, const T* embed, cons
   s.x.swap(x);  // keep the block's output for the head's backward; its input lives in s.block.x0
   rmsnorm_forward(s.y.data(), p.norm.data(), n, D, eps, s.yn.data());
   linear_forward(s.yn.data(), head, n, D, V, s.logits.data());
-  return lambda * cross_entropy_forward(s.logits.data(), targets, n, V);
+  return lambda * cross_entropy_forward(s.logits.data(), targets, n, V) + s.block.balance_loss;
 }
 
 template <typename T>
