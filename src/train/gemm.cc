@@ -1,6 +1,6 @@
 #include "train/gemm.h"
 
-#include <cblas-openblas.h>
+#include <cblas.h>  // OpenBLAS's, through pkg-config: declares openblas_set_num_threads
 
 namespace dsv4 {
 
