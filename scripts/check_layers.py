@@ -16,6 +16,7 @@ ALLOWED = {
     "model": {"base", "tensor", "io", "kernels"},
     "runtime": {"base", "tensor", "io", "kernels", "model"},
     "text": {"base"},
+    "train": {"base", "tensor", "io", "kernels", "model"},
     "app": {"base", "tensor", "io", "kernels", "model", "runtime", "text"},
 }
 
