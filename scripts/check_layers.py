@@ -17,6 +17,7 @@ ALLOWED = {
     "runtime": {"base", "tensor", "io", "kernels", "model"},
     "text": {"base"},
     "app": {"base", "tensor", "io", "kernels", "model", "runtime", "text"},
+    "server": {"base", "tensor", "io", "kernels", "model", "runtime", "text", "app"},
 }
 
 root = pathlib.Path(__file__).resolve().parent.parent / "src"
