@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <limits>
 #include <map>
 
@@ -647,6 +648,34 @@ bool TokenConstraint::accept(int32_t token) {
     if (!next.feed(ch)) return false;
   state_->m = next;
   return true;
+}
+
+std::string TokenConstraint::forced_text() const {
+  Matcher m = state_->m;
+  std::string out;
+  while (m.size > 0) {
+    Frame& f = m.stack[size_t(m.size - 1)];
+    const GrammarNode& n = grammar_->nodes[size_t(f.node)];
+    if (n.kind == NodeKind::kLiteral) {
+      out.append(n.text, size_t(f.pos));
+      --m.size;
+    } else if (n.kind == NodeKind::kSeq) {
+      if (f.pos == int(n.items.size())) {
+        --m.size;
+        continue;
+      }
+      const NodeKind next = grammar_->nodes[size_t(n.items[size_t(f.pos)])].kind;
+      if (next != NodeKind::kLiteral && next != NodeKind::kSeq && next != NodeKind::kSwitch) break;
+      m.push(n.items[size_t(f.pos++)], f.depth);
+    } else if (n.kind == NodeKind::kSwitch && std::popcount(f.alive) == 1) {
+      const int a = std::countr_zero(f.alive);  // the one alternative left: its text and continuation
+      out.append(n.alts[size_t(a)], size_t(f.pos));
+      m.replace(n.items[size_t(a)], f.depth);
+    } else {
+      break;
+    }
+  }
+  return out;
 }
 
 bool TokenConstraint::matches(const Grammar& grammar, std::string_view text) {

@@ -30,7 +30,9 @@ struct GrammarLimits {
   int max_items = 4;       // array items without maxItems
   int max_members = 4;     // members of an object of unknown shape
   int max_depth = 3;       // nesting of values of unknown shape
-  int max_reasoning = 256;  // bytes of free reasoning before "</think>" must follow (thinking mode)
+  // Bytes of free reasoning before "</think>" must follow (thinking mode). A real model closes its
+  // reasoning itself; the cap only bounds a model that never would.
+  int max_reasoning = 1024;
 };
 
 class Grammar;  // compiled and immutable; shared by the requests that use it
@@ -86,6 +88,9 @@ class TokenConstraint {
   // Advances over a chosen token; false (and no change) when it was not allowed.
   bool accept(int32_t token);
   bool complete() const;
+  // The bytes the grammar fixes from the current position (the rest of a literal and any literals right
+  // after it), up to the next choice; empty when the next byte is free.
+  std::string forced_text() const;
   // Whether `text` is a complete sentence of the grammar (for tests).
   static bool matches(const Grammar& grammar, std::string_view text);
 

@@ -127,6 +127,28 @@ class ConstrainedSampling : public ::testing::Test {
   std::shared_ptr<VocabTrie> trie_;
 };
 
+TEST_F(ConstrainedSampling, ForcedTextRunsToTheNextChoice) {
+  const JsonValue tools = json(R"([{"name": "f", "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}}}])");
+  auto g = tool_call_grammar(tools.items, "", false, chat_profile_v4().dsml);
+  ASSERT_TRUE(g.is_ok());
+  TokenConstraint c(g.value(), trie_, tokenizer_->eos_id());
+  // One function: its name is a choice of one, so the text runs on to the first parameter's value.
+  const std::string head = "\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"f\">\n<｜DSML｜parameter name=\"a\" string=\"false\">";
+  EXPECT_EQ(c.forced_text(), head);
+  Result<std::vector<int32_t>> ids = tokenizer_->encode(head + "7");
+  ASSERT_TRUE(ids.is_ok());
+  for (int32_t id : ids.value()) ASSERT_TRUE(c.accept(id));
+  EXPECT_EQ(c.forced_text(), "");  // more digits or the closing tag: a choice
+  const JsonValue two = json(R"([{"name": "f"}, {"name": "g"}])");
+  auto g2 = tool_call_grammar(two.items, "", false, chat_profile_v4().dsml);
+  ASSERT_TRUE(g2.is_ok());
+  EXPECT_EQ(TokenConstraint(g2.value(), trie_, tokenizer_->eos_id()).forced_text(),
+            "\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"");
+  auto j = json_schema_grammar(json(R"({"type": "object", "properties": {"k": {"type": "boolean"}}})"), false);
+  ASSERT_TRUE(j.is_ok());
+  EXPECT_EQ(TokenConstraint(j.value(), trie_, tokenizer_->eos_id()).forced_text(), "{\"k\":");
+}
+
 TEST_F(ConstrainedSampling, JsonSchemaOutputIsValid) {
   const JsonValue schema = json(kWeatherSchema);
   auto g = json_schema_grammar(schema, false);

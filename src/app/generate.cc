@@ -26,6 +26,7 @@ size_t held_suffix(std::string_view text, const std::vector<std::string>& stops)
 
 Generator::Generator(Session& session, const Tokenizer& tokenizer, const GenerateOptions& options)
     : session_(session),
+      tokenizer_(tokenizer),
       options_(options),
       // Padded embedding rows past the tokenizer's last id (V4: 129,280 rows, ~128,800 tokens) are never
       // sampled: they have no text.
@@ -65,24 +66,44 @@ Status Generator::step(const std::function<void(std::string_view)>& on_text) {
     finish(true, on_text);
     return Status::ok();
   }
-  g_.tokens.push_back(t.token);
-  if (options_.logprobs || options_.sampling.top_logprobs > 0) g_.logprobs.push_back(t);
-  Result<std::string> piece = decoder_.push(t.token);
-  if (!piece) return piece.status();
-  pending_ += piece.value();
-  size_t cut = std::string::npos;
-  for (const std::string& s : stops_) cut = std::min(cut, pending_.find(s));
-  if (cut != std::string::npos) {
-    pending_.resize(cut);
-    finish(true, on_text);
-    return Status::ok();
+  // Jump-forward: text the grammar fixes from here on (a literal's rest, e.g. DSML tags) is appended as
+  // its own tokens in one forward call instead of one sampling step each. Not when log-probabilities are
+  // asked for: forced tokens have no distribution of their own.
+  std::vector<int32_t> run = {t.token};
+  const bool record = options_.logprobs || options_.sampling.top_logprobs > 0;
+  if (options_.constraint && !record) {
+    const std::string forced = options_.constraint->forced_text();
+    if (!forced.empty())
+      if (Result<std::vector<int32_t>> ids = tokenizer_.encode(forced); ids)
+        for (int32_t id : ids.value()) {
+          if (id == options_.eos_id || id >= vocab_ || !options_.constraint->accept(id)) break;
+          run.push_back(id);
+        }
   }
-  flush(pending_.size() - held_suffix(pending_, stops_), on_text);
-  if (int(g_.tokens.size()) >= options_.max_tokens || int64_t(session_.tokens().size()) >= session_.context()) {
-    finish(false, on_text);  // max_tokens or a full context
-    return Status::ok();
+  const int64_t cached = int64_t(session_.tokens().size());
+  for (size_t i = 0; i < run.size(); ++i) {
+    g_.tokens.push_back(run[i]);
+    if (record) g_.logprobs.push_back(t);
+    Result<std::string> piece = decoder_.push(run[i]);
+    if (!piece) return piece.status();
+    pending_ += piece.value();
+    size_t cut = std::string::npos;
+    for (const std::string& s : stops_) cut = std::min(cut, pending_.find(s));
+    if (cut != std::string::npos) {
+      pending_.resize(cut);
+      finish(true, on_text);
+      return Status::ok();
+    }
+    flush(pending_.size() - held_suffix(pending_, stops_), on_text);
+    if (int(g_.tokens.size()) >= options_.max_tokens || cached + int64_t(i) >= session_.context()) {
+      finish(false, on_text);  // max_tokens or a full context
+      return Status::ok();
+    }
   }
-  return session_.append(t.token);
+  if (run.size() == 1) return session_.append(t.token);
+  std::vector<int32_t> all = session_.tokens();
+  all.insert(all.end(), run.begin(), run.end());
+  return session_.sync(all);
 }
 
 Result<Generation> generate(Session& session, const Tokenizer& tokenizer, const GenerateOptions& options,

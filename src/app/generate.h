@@ -56,6 +56,7 @@ class Generator {
   void finish(bool stopped, const std::function<void(std::string_view)>& on_text);
 
   Session& session_;
+  const Tokenizer& tokenizer_;
   GenerateOptions options_;
   int64_t vocab_;
   Sampler sampler_;
