@@ -23,5 +23,20 @@ TEST(ServeE2e, OpenAiClient) {
   EXPECT_NE(r.out.find("checks passed"), std::string::npos);
 }
 
+// A reduced run of the load test (the full one: tests/server/load_test.mjs with its defaults, 16 clients x
+// 10 requests): concurrent streaming clients, no failures, memory flat, nothing left active or queued.
+TEST(ServeE2e, ConcurrentStreamingClients) {
+  testing::TempDir dir;
+  const std::filesystem::path model = dir.path() / "tiny-fp8";
+  std::filesystem::create_directory(model);
+  testing::make_tiny_model_dir("tiny-fp8", model);
+  const testing::CommandResult r = testing::run_command(
+      "timeout -k 5 280 node " + testing::source_path("tests/server/load_test.mjs") + " " + DSV4_BINARY + " " +
+      model.string() + " --clients 16 --requests 2 --max-tokens 4 --parallel 4");
+  std::cout << r.out;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("32/32 ok, 0 failed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dsv4
