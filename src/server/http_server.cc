@@ -285,17 +285,24 @@ void HttpServer::Impl::handle(const httplib::Request& req, httplib::Response& re
 void HttpServer::Impl::stream(std::shared_ptr<ApiRequest> r, std::shared_ptr<Job> job, httplib::Response& res) {
   auto reply = std::make_shared<Reply>(*r, bundle.tokenizer);
   auto started = std::make_shared<bool>(false);
+  auto idle = std::make_shared<int>(0);
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [r, job, reply, started](size_t, httplib::DataSink& sink) {
+      [r, job, reply, started, idle](size_t, httplib::DataSink& sink) {
         if (!*started) {
           *started = true;
           const std::string first = r->chat ? sse(reply->first_chunk()) : std::string();
           if (!first.empty() && !sink.write(first.data(), first.size())) return false;
         }
         JobEvent e;
-        if (!job->next(e, std::chrono::milliseconds(200))) return true;  // called again
+        if (!job->next(e, std::chrono::milliseconds(200))) {
+          // Nothing yet (queued, or a long prefill): an SSE comment now and then finds a client that left.
+          if (++*idle % 5 != 0) return true;  // called again
+          static constexpr std::string_view kPing = ": keep-alive\n\n";
+          return sink.write(kPing.data(), kPing.size());
+        }
+        *idle = 0;
         std::string out;
         if (!e.error.empty()) {
           out = sse(to_json(ApiError{.status = 500, .message = e.error, .type = "server_error"}));

@@ -354,27 +354,42 @@ await check('api key: 401 without it, 200 with it', async () => {
   await stopServer(locked);
 });
 
-await check('queue full → 429; a client that disconnects frees its session', async () => {
-  const tight = await startServer(['--parallel', '1', '--max-queue', '0', '--ctx', '1024']);
+await check('queue full → 429; clients that disconnect (running or queued) free their place', async () => {
+  const tight = await startServer(['--parallel', '1', '--max-queue', '1', '--ctx', '1024']);
   const c = client(tight);
-  const controller = new AbortController();
-  const stream = await c.chat.completions.create({ model, messages: user('Go on and on'), max_tokens: 900,
-    temperature: 1, stream: true }, { signal: controller.signal });
-  const it = stream[Symbol.asyncIterator]();
-  await it.next();  // the session is busy now
+  const health = async () => (await fetch(`${tight.url}/health`)).json();
+  const waitFor = async (pred, ms) => {
+    const t0 = Date.now();
+    let h = await health();
+    while (!pred(h) && Date.now() - t0 < ms) {
+      await new Promise((r) => setTimeout(r, 50));
+      h = await health();
+    }
+    return h;
+  };
+  const long = (signal) => c.chat.completions.create({ model, messages: user('Go on and on'), max_tokens: 900,
+    temperature: 1, stream: true }, { signal });
+  const a = new AbortController();
+  const b = new AbortController();
+  const running = (await long(a.signal))[Symbol.asyncIterator]();
+  await running.next();  // the only session is busy now
+  const queued = (await long(b.signal))[Symbol.asyncIterator]();
+  const before = await waitFor((h) => h.queued === 1, 5000);
+  assert.equal(before.queued, 1);
   await expectError(c.chat.completions.create({ model, messages: user('x'), max_tokens: 2 }), 429);
-  controller.abort();
-  await it.next().catch(() => {});
+  b.abort();
+  await queued.next().catch(() => {});
+  await new Promise((r) => setTimeout(r, 1500));  // the queued stream's keep-alive finds the closed socket
+  a.abort();
+  await running.next().catch(() => {});
   const t0 = Date.now();
-  let h;
-  do {
-    await new Promise((r) => setTimeout(r, 50));
-    h = await (await fetch(`${tight.url}/health`)).json();
-  } while (h.active > 0 && Date.now() - t0 < 10_000);
+  const h = await waitFor((x) => x.active === 0 && x.queued === 0, 10_000);
   assert.equal(h.active, 0, 'the aborted stream still holds its session');
+  assert.equal(h.queued, 0);
+  assert.equal(h.completed, before.completed, 'the cancelled queued request ran anyway');
+  console.log(`  session freed ${Date.now() - t0} ms after the disconnect`);
   const r = await c.chat.completions.create({ model, messages: user('x'), max_tokens: 2 });
   assert.equal(r.choices.length, 1);
-  console.log(`  session freed ${Date.now() - t0} ms after the disconnect`);
   await stopServer(tight);
 });
 
