@@ -585,6 +585,18 @@ VocabTrie::VocabTrie(const Tokenizer& tokenizer, int64_t vocab_size) {
   pieces_.resize(size_t(vocab_size));
   for (int32_t id = 0; id < vocab_size; ++id)
     if (Result<std::string_view> piece = tokenizer.piece(id); piece) pieces_[size_t(id)] = std::string(piece.value());
+  const auto prefix = [&](auto plain) {
+    std::vector<uint32_t> out(pieces_.size());
+    for (size_t i = 0; i < pieces_.size(); ++i) {
+      uint32_t n = 0;
+      while (n < pieces_[i].size() && plain(uint8_t(pieces_[i][n]))) ++n;
+      out[i] = n;
+    }
+    return out;
+  };
+  plain_[kJsonString] = prefix([](uint8_t c) { return printable(c) && c != '"' && c != '\\'; });
+  plain_[kRawValue] = prefix([](uint8_t c) { return printable(c) && c != '<'; });
+  plain_[kFreeText] = prefix([](uint8_t c) { return c != '<'; });
   nodes_.resize(children.size());
   for (size_t i = 0; i < children.size(); ++i) {
     nodes_[i] = {uint32_t(edges_.size()), uint32_t(children[i].size()), uint32_t(tokens_.size()), uint32_t(ends[i].size())};
@@ -608,45 +620,95 @@ TokenConstraint::~TokenConstraint() = default;
 
 bool TokenConstraint::complete() const { return state_->m.can_end(); }
 
+namespace {
+
+// Depth-first over the trie: every token whose bytes the matcher accepts from `m` is allowed; a branch
+// ends where the matcher rejects. Each level copies only the live frames of its matcher.
+void walk(const VocabTrie& trie, uint32_t node, const Matcher& m, int32_t eos, std::vector<uint8_t>& allowed,
+          bool& any) {
+  const VocabTrie::Node& n = trie.nodes()[node];
+  if (node != 0)
+    for (uint32_t t = n.first_token; t < n.first_token + n.n_tokens; ++t) {
+      const int32_t id = trie.tokens()[t];
+      if (size_t(id) < allowed.size() && id != eos) {
+        allowed[size_t(id)] = 1;
+        any = true;
+      }
+    }
+  Matcher next;
+  for (uint32_t e = n.first_edge; e < n.first_edge + n.n_edges; ++e) {
+    next.g = m.g;
+    next.size = m.size;
+    std::copy_n(m.stack.begin(), m.size, next.stack.begin());
+    if (next.feed(trie.edges()[e].byte)) walk(trie, trie.edges()[e].node, next, eos, allowed, any);
+  }
+}
+
+// States that only count plain bytes (inside a string value, free reasoning) allow most of the
+// vocabulary; walking the trie there costs a matcher step per trie node. Instead each token is judged
+// from its plain prefix: all plain → allowed within the length budget; otherwise the matcher runs from
+// the first non-plain byte only. Returns false when the state is not such a state.
+bool mask_plain(const VocabTrie& trie, const Matcher& m, int32_t eos, std::vector<uint8_t>& allowed, bool& any) {
+  const Frame& top = m.stack[size_t(m.size - 1)];
+  const GrammarNode& n = m.g->nodes[size_t(top.node)];
+  VocabTrie::PlainClass cls;
+  if (n.kind == NodeKind::kString && top.phase == 1) cls = VocabTrie::kJsonString;
+  else if (n.kind == NodeKind::kRawString) cls = VocabTrie::kRawValue;
+  else if (n.kind == NodeKind::kFreeText && top.pos == 0) cls = VocabTrie::kFreeText;
+  else return false;
+  const int64_t budget = int64_t(n.max) - top.count;
+  Matcher x;
+  for (size_t id = 0; id < allowed.size(); ++id) {
+    const std::string_view piece = trie.piece(int32_t(id));
+    if (piece.empty() || int32_t(id) == eos) continue;
+    const uint32_t p = trie.plain_prefix(cls, int32_t(id));
+    if (int64_t(p) > budget) continue;
+    if (p < piece.size()) {
+      x.g = m.g;
+      x.size = m.size;
+      std::copy_n(m.stack.begin(), m.size, x.stack.begin());
+      x.stack[size_t(x.size - 1)].count += int32_t(p);
+      bool ok = true;
+      for (size_t i = p; i < piece.size() && ok; ++i) ok = x.feed(uint8_t(piece[i]));
+      if (!ok) continue;
+    }
+    allowed[id] = 1;
+    any = true;
+  }
+  return true;
+}
+
+}  // namespace
+
 void TokenConstraint::mask(std::span<float> logits) const {
   std::vector<uint8_t> allowed(logits.size(), 0);
   bool any = false;
-  // Depth-first over the trie with a matcher copy per node: a branch ends where the matcher rejects.
-  struct Item {
-    uint32_t node;
-    Matcher m;
-  };
-  std::vector<Item> todo;
-  todo.push_back({0, state_->m});
-  const auto& nodes = trie_->nodes();
-  const auto& edges = trie_->edges();
-  const auto& tokens = trie_->tokens();
-  while (!todo.empty()) {
-    Item it = todo.back();
-    todo.pop_back();
-    const VocabTrie::Node& n = nodes[it.node];
-    if (it.node != 0)
-      for (uint32_t t = n.first_token; t < n.first_token + n.n_tokens; ++t)
-        if (size_t(tokens[t]) < allowed.size() && tokens[t] != eos_) {
-          allowed[size_t(tokens[t])] = 1;
-          any = true;
-        }
-    for (uint32_t e = n.first_edge; e < n.first_edge + n.n_edges; ++e) {
-      Matcher next = it.m;
-      if (next.feed(edges[e].byte)) todo.push_back({edges[e].node, next});
-    }
+  // Enter the sequences feed() would enter before its next byte, so that the state that decides is on top.
+  Matcher m = state_->m;
+  while (m.size > 0) {
+    Frame& f = m.stack[size_t(m.size - 1)];
+    const GrammarNode& n = grammar_->nodes[size_t(f.node)];
+    if (n.kind != NodeKind::kSeq || f.pos == int(n.items.size()) || !m.push(n.items[size_t(f.pos++)], f.depth)) break;
   }
+  if (m.size == 0 || !mask_plain(*trie_, m, eos_, allowed, any)) walk(*trie_, 0, m, eos_, allowed, any);
   if (size_t(eos_) < allowed.size() && (complete() || !any)) allowed[size_t(eos_)] = 1;
   for (size_t i = 0; i < logits.size(); ++i)
     if (!allowed[i]) logits[i] = -std::numeric_limits<float>::infinity();
 }
 
-bool TokenConstraint::accept(int32_t token) {
+bool TokenConstraint::allows(int32_t token) const {
   if (token == eos_) return complete();
+  const std::string_view piece = trie_->piece(token);
   Matcher next = state_->m;
-  for (unsigned char ch : trie_->piece(token))
+  for (unsigned char ch : piece)
     if (!next.feed(ch)) return false;
-  state_->m = next;
+  return !piece.empty();
+}
+
+bool TokenConstraint::accept(int32_t token) {
+  if (!allows(token)) return false;
+  if (token == eos_) return true;
+  for (unsigned char ch : trie_->piece(token)) state_->m.feed(ch);
   return true;
 }
 

@@ -64,6 +64,11 @@ class VocabTrie {
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<Edge>& edges() const { return edges_; }
   const std::vector<int32_t>& tokens() const { return tokens_; }
+  // How many leading bytes of a token's piece are plain text for a state that only counts them: inside a
+  // JSON string (printable ASCII but '"' and '\\'), a raw DSML value (printable ASCII but '<') and free
+  // reasoning (any byte but '<'). The mask takes such tokens without walking the matcher over them.
+  enum PlainClass { kJsonString, kRawValue, kFreeText, kPlainClasses };
+  uint32_t plain_prefix(PlainClass c, int32_t id) const { return plain_[size_t(c)][size_t(id)]; }
   // A token's bytes (empty for ids without a piece).
   std::string_view piece(int32_t id) const {
     return id >= 0 && size_t(id) < pieces_.size() ? std::string_view(pieces_[size_t(id)]) : std::string_view();
@@ -71,6 +76,7 @@ class VocabTrie {
 
  private:
   std::vector<std::string> pieces_;
+  std::vector<uint32_t> plain_[kPlainClasses];
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::vector<int32_t> tokens_;
@@ -85,6 +91,9 @@ class TokenConstraint {
   // Sets the logits of tokens that cannot continue the output to -infinity. EOS stays only where the
   // output is complete (and is then the only choice once nothing else can follow).
   void mask(std::span<float> logits) const;
+  // Whether the grammar accepts the token's bytes from here (EOS: whether the output is complete). The
+  // definition mask() implements faster.
+  bool allows(int32_t token) const;
   // Advances over a chosen token; false (and no change) when it was not allowed.
   bool accept(int32_t token);
   bool complete() const;

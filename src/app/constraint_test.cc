@@ -106,6 +106,10 @@ class ConstrainedSampling : public ::testing::Test {
       std::vector<int32_t> allowed;
       for (size_t i = 0; i < logits.size(); ++i)
         if (std::isfinite(logits[i])) allowed.push_back(int32_t(i));
+      // The mask (trie walk or plain-prefix shortcut) agrees with feeding each token's bytes.
+      for (size_t i = 0; i < logits.size(); ++i)
+        if (int32_t(i) != tokenizer_->eos_id() && std::isfinite(logits[i]) != c.allows(int32_t(i)))
+          ADD_FAILURE() << "token " << i << " masked wrongly at step " << step;
       if (allowed.empty()) {
         ADD_FAILURE() << "nothing allowed";
         break;
