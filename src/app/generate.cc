@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 namespace dsv4 {
 
@@ -59,6 +60,9 @@ Status Generator::step(const std::function<void(std::string_view)>& on_text) {
   if (done_) return Status::error("the generation has ended");
   const std::span<float> logits = session_.logits().first(size_t(vocab_));
   if (options_.constraint) options_.constraint->mask(logits);
+  if (int(g_.tokens.size()) < options_.min_tokens && options_.eos_id >= 0 && options_.eos_id < vocab_ &&
+      !(options_.constraint && options_.constraint->complete()))
+    logits[size_t(options_.eos_id)] = -std::numeric_limits<float>::infinity();
   const SampledToken t = sampler_.sample(logits);
   if (options_.constraint && !options_.constraint->accept(t.token))
     return Status::error("constrained decoding: the sampler picked a masked token ({})", t.token);

@@ -26,6 +26,7 @@ struct GenerateOptions {
   int max_tokens = 256;
   std::vector<std::string> stop;  // stop strings (not part of the output)
   int32_t eos_id = 1;
+  int min_tokens = 0;     // EOS is not sampled before this many tokens (vLLM's min_tokens)
   bool logprobs = false;  // record each token's log-probability even when sampling.top_logprobs is 0
   // Constrained decoding (one per generation: it tracks the position in its grammar); null: free.
   std::shared_ptr<TokenConstraint> constraint;

@@ -78,6 +78,9 @@ std::optional<ApiError> read_common(const Json& body, const std::string& served_
   if (auto e = number("top_p", 0.0, 1.0, s.top_p)) return e;
   if (auto e = number("presence_penalty", -2.0, 2.0, s.presence_penalty)) return e;
   if (auto e = number("frequency_penalty", -2.0, 2.0, s.frequency_penalty)) return e;
+  int64_t min_tokens = 0;
+  if (auto e = integer("min_tokens", 0, int64_t(1) << 30, min_tokens)) return e;  // vLLM's extension
+  r.options.min_tokens = int(min_tokens);
   int64_t top_k = 0;
   if (auto e = integer("top_k", 0, 1 << 20, top_k)) return e;  // a common extension
   s.top_k = int(top_k);

@@ -357,7 +357,7 @@ await check('api key: 401 without it, 200 with it', async () => {
 await check('queue full → 429; clients that disconnect (running or queued) free their place', async () => {
   const tight = await startServer(['--parallel', '1', '--max-queue', '1', '--ctx', '1024']);
   const c = client(tight);
-  const health = async () => (await fetch(`${tight.url}/health`)).json();
+  const health = async () => (await fetch(`${tight.url}/health`, { signal: AbortSignal.timeout(20_000) })).json();
   const waitFor = async (pred, ms) => {
     const t0 = Date.now();
     let h = await health();
@@ -367,21 +367,27 @@ await check('queue full → 429; clients that disconnect (running or queued) fre
     }
     return h;
   };
+  // min_tokens: neither stream may end (EOS) before the check is done with it.
   const long = (signal) => c.chat.completions.create({ model, messages: user('Go on and on'), max_tokens: 900,
-    temperature: 1, stream: true }, { signal });
+    min_tokens: 900, temperature: 1, stream: true }, { signal });
+  const within = (p, what) => {
+    let timer;
+    const limit = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), 20_000); });
+    return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  };
   const a = new AbortController();
   const b = new AbortController();
-  const running = (await long(a.signal))[Symbol.asyncIterator]();
-  await running.next();  // the only session is busy now
-  const queued = (await long(b.signal))[Symbol.asyncIterator]();
+  const running = (await within(long(a.signal), 'stream A'))[Symbol.asyncIterator]();
+  await within(running.next(), 'first chunk of A');  // the only session is busy now
+  const queued = (await within(long(b.signal), 'stream B'))[Symbol.asyncIterator]();
   const before = await waitFor((h) => h.queued === 1, 5000);
   assert.equal(before.queued, 1);
   await expectError(c.chat.completions.create({ model, messages: user('x'), max_tokens: 2 }), 429);
   b.abort();
-  await queued.next().catch(() => {});
+  await within(queued.next().catch(() => {}), 'B after its abort');
   await new Promise((r) => setTimeout(r, 1500));  // the queued stream's keep-alive finds the closed socket
   a.abort();
-  await running.next().catch(() => {});
+  await within(running.next().catch(() => {}), 'A after its abort');
   const t0 = Date.now();
   const h = await waitFor((x) => x.active === 0 && x.queued === 0, 10_000);
   assert.equal(h.active, 0, 'the aborted stream still holds its session');
