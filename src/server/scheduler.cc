@@ -134,8 +134,9 @@ void Scheduler::start(Slot& slot) {
   }
   if (!s) {
     session.reset();
-    job.post({.last = true, .prompt_tokens = int64_t(all.size()), .error = s.message()});
+    std::shared_ptr<Job> keep = slot.job;
     release(slot);
+    keep->post({.last = true, .prompt_tokens = int64_t(all.size()), .error = s.message()});
     return;
   }
   slot.generator = std::make_unique<Generator>(session, tokenizer_, job.options);
@@ -166,14 +167,19 @@ void Scheduler::step(Slot& slot) {
     e.completion_tokens = int64_t(g.tokens.size());
     e.cached_tokens = slot.cached;
   }
-  const bool last = e.last;
-  if (!e.text.empty() || !e.logprobs.empty() || last) job.post(std::move(e));
-  if (last) {
+  if (!e.last) {
+    if (!e.text.empty() || !e.logprobs.empty()) job.post(std::move(e));
+    return;
+  }
+  // Free the slot before the client hears of the end, so /health never shows a finished job as active.
+  {
     std::lock_guard lock(mu_);
     ++completed_;
     generated_ += int64_t(g.tokens.size());
   }
-  if (last) release(slot);
+  std::shared_ptr<Job> keep = slot.job;
+  release(slot);
+  keep->post(std::move(e));
 }
 
 void Scheduler::release(Slot& slot) {
