@@ -18,6 +18,7 @@ ALLOWED = {
     "text": {"base"},
     "train": {"base", "tensor", "io", "kernels", "model"},
     "app": {"base", "tensor", "io", "kernels", "model", "runtime", "text"},
+    "server": {"base", "tensor", "io", "kernels", "model", "runtime", "text", "app"},
 }
 
 root = pathlib.Path(__file__).resolve().parent.parent / "src"

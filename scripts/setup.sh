@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev
-          libgmock-dev libbenchmark-dev libpcre2-dev clang-14 libclang-rt-14-dev python3 libopenblas-dev)
+          libgmock-dev libbenchmark-dev libpcre2-dev clang-14 libclang-rt-14-dev python3 libopenblas-dev
+          libcpp-httplib-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

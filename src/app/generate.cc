@@ -2,8 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-
-#include "text/stream_decoder.h"
+#include <limits>
 
 namespace dsv4 {
 
@@ -26,55 +25,96 @@ size_t held_suffix(std::string_view text, const std::vector<std::string>& stops)
 
 }  // namespace
 
+Generator::Generator(Session& session, const Tokenizer& tokenizer, const GenerateOptions& options)
+    : session_(session),
+      tokenizer_(tokenizer),
+      options_(options),
+      // Padded embedding rows past the tokenizer's last id (V4: 129,280 rows, ~128,800 tokens) are never
+      // sampled: they have no text.
+      vocab_(std::min<int64_t>(int64_t(session.logits().size()), tokenizer.vocab_size())),
+      sampler_(options.sampling, vocab_),
+      decoder_(tokenizer),
+      start_(std::chrono::steady_clock::now()) {
+  sampler_.add_prompt(session.tokens());
+  for (const std::string& s : options.stop)
+    if (!s.empty()) stops_.push_back(s);
+  if (options_.max_tokens <= 0) finish(false, [](std::string_view) {});
+}
+
+void Generator::flush(size_t n, const std::function<void(std::string_view)>& on_text) {
+  if (n == 0) return;
+  on_text(std::string_view(pending_).substr(0, n));
+  g_.text.append(pending_, 0, n);
+  pending_.erase(0, n);
+}
+
+void Generator::finish(bool stopped, const std::function<void(std::string_view)>& on_text) {
+  if (!stopped) pending_ += decoder_.finish();
+  flush(pending_.size(), on_text);
+  g_.finish = stopped ? FinishReason::kStop : FinishReason::kLength;
+  g_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  done_ = true;
+}
+
+Status Generator::step(const std::function<void(std::string_view)>& on_text) {
+  if (done_) return Status::error("the generation has ended");
+  const std::span<float> logits = session_.logits().first(size_t(vocab_));
+  if (options_.constraint) options_.constraint->mask(logits);
+  if (int(g_.tokens.size()) < options_.min_tokens && options_.eos_id >= 0 && options_.eos_id < vocab_ &&
+      !(options_.constraint && options_.constraint->complete()))
+    logits[size_t(options_.eos_id)] = -std::numeric_limits<float>::infinity();
+  const SampledToken t = sampler_.sample(logits);
+  if (options_.constraint && !options_.constraint->accept(t.token))
+    return Status::error("constrained decoding: the sampler picked a masked token ({})", t.token);
+  if (t.token == options_.eos_id) {
+    finish(true, on_text);
+    return Status::ok();
+  }
+  // Jump-forward: text the grammar fixes from here on (a literal's rest, e.g. DSML tags) is appended as
+  // its own tokens in one forward call instead of one sampling step each. Not when log-probabilities are
+  // asked for: forced tokens have no distribution of their own.
+  std::vector<int32_t> run = {t.token};
+  const bool record = options_.logprobs || options_.sampling.top_logprobs > 0;
+  if (options_.constraint && !record) {
+    const std::string forced = options_.constraint->forced_text();
+    if (!forced.empty())
+      if (Result<std::vector<int32_t>> ids = tokenizer_.encode(forced); ids)
+        for (int32_t id : ids.value()) {
+          if (id == options_.eos_id || id >= vocab_ || !options_.constraint->accept(id)) break;
+          run.push_back(id);
+        }
+  }
+  const int64_t cached = int64_t(session_.tokens().size());
+  for (size_t i = 0; i < run.size(); ++i) {
+    g_.tokens.push_back(run[i]);
+    if (record) g_.logprobs.push_back(t);
+    Result<std::string> piece = decoder_.push(run[i]);
+    if (!piece) return piece.status();
+    pending_ += piece.value();
+    size_t cut = std::string::npos;
+    for (const std::string& s : stops_) cut = std::min(cut, pending_.find(s));
+    if (cut != std::string::npos) {
+      pending_.resize(cut);
+      finish(true, on_text);
+      return Status::ok();
+    }
+    flush(pending_.size() - held_suffix(pending_, stops_), on_text);
+    if (int(g_.tokens.size()) >= options_.max_tokens || cached + int64_t(i) >= session_.context()) {
+      finish(false, on_text);  // max_tokens or a full context
+      return Status::ok();
+    }
+  }
+  if (run.size() == 1) return session_.append(t.token);
+  std::vector<int32_t> all = session_.tokens();
+  all.insert(all.end(), run.begin(), run.end());
+  return session_.sync(all);
+}
+
 Result<Generation> generate(Session& session, const Tokenizer& tokenizer, const GenerateOptions& options,
                             const std::function<void(std::string_view)>& on_text) {
-  const auto start = std::chrono::steady_clock::now();
-  Generation g;
-  // Padded embedding rows past the tokenizer's last id (V4: 129,280 rows, ~128,800 tokens) are never
-  // sampled: they have no text.
-  const int64_t vocab = std::min<int64_t>(int64_t(session.logits().size()), tokenizer.vocab_size());
-  Sampler sampler(options.sampling, vocab);
-  sampler.add_prompt(session.tokens());
-  StreamDecoder decoder(tokenizer);
-  std::string pending;  // decoded but not yet streamed (may start a stop string)
-  std::vector<std::string> stops;
-  for (const std::string& s : options.stop)
-    if (!s.empty()) stops.push_back(s);
-
-  const auto flush = [&](size_t n) {
-    if (n == 0) return;
-    on_text(std::string_view(pending).substr(0, n));
-    g.text.append(pending, 0, n);
-    pending.erase(0, n);
-  };
-  bool stopped = false;
-  while (int(g.tokens.size()) < options.max_tokens) {
-    const SampledToken t = sampler.sample(session.logits().first(size_t(vocab)));
-    if (t.token == options.eos_id) {
-      stopped = true;
-      break;
-    }
-    g.tokens.push_back(t.token);
-    if (options.sampling.top_logprobs > 0) g.logprobs.push_back(t);
-    DSV4_ASSIGN_OR_RETURN(std::string piece, decoder.push(t.token));
-    pending += piece;
-    size_t cut = std::string::npos;
-    for (const std::string& s : stops) cut = std::min(cut, pending.find(s));
-    if (cut != std::string::npos) {
-      pending.resize(cut);
-      flush(pending.size());
-      stopped = true;
-      break;
-    }
-    flush(pending.size() - held_suffix(pending, stops));
-    if (int64_t(session.tokens().size()) >= session.context()) break;  // context full
-    if (int(g.tokens.size()) < options.max_tokens) DSV4_RETURN_IF_ERROR(session.append(t.token));
-  }
-  if (!stopped) pending += decoder.finish();
-  flush(pending.size());
-  g.finish = stopped ? FinishReason::kStop : FinishReason::kLength;
-  g.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return g;
+  Generator gen(session, tokenizer, options);
+  while (!gen.done()) DSV4_RETURN_IF_ERROR(gen.step(on_text));
+  return gen.result();
 }
 
 }  // namespace dsv4

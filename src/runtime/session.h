@@ -29,7 +29,12 @@ class Session {
   const std::vector<int32_t>& tokens() const { return tokens_; }
   std::span<float> logits() { return logits_; }  // [vocab_size], after the last token
   int64_t context() const { return cache_.capacity; }
-  int64_t reused_tokens() const { return reused_; }  // how many tokens the last sync() did not recompute
+  int64_t reused_tokens() const { return reused_; }
+  // The tokens of the reuse point (empty when there is none): a scheduler picks the session whose cached
+  // tokens or reuse point share the longest prefix with a new prompt.
+  std::span<const int32_t> reuse_point_tokens() const {
+    return reuse_.valid ? std::span<const int32_t>(reuse_.tokens) : std::span<const int32_t>();
+  }  // how many tokens the last sync() did not recompute
 
  private:
   struct ReusePoint {

@@ -37,6 +37,19 @@ struct ChatOptionsCli {
 };
 int run_chat(const ChatOptionsCli& o);
 
+struct ServeCliOptions {
+  std::string model;
+  std::string host = "127.0.0.1";
+  int port = 8080;            // 0: any free port (printed)
+  std::string api_key;
+  std::string model_id;       // default: the model directory's name
+  int64_t ctx = 4096;
+  int parallel = 1;
+  int max_queue = 64;
+  int64_t max_body_kib = 8192;
+};
+int run_serve(const ServeCliOptions& o);
+
 struct TokenizeOptions {
   std::string tokenizer;  // tokenizer.json or a directory holding it
   bool decode = false;    // JSON ids on stdin → text

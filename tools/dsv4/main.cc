@@ -34,6 +34,19 @@ int main(int argc, char** argv) {
   ch->add_option("--effort", chat.effort, "reasoning effort in thinking mode")->check(CLI::IsMember({"high", "max"}));
   dsv4::add_generation_flags(ch, chat.gen);
 
+  dsv4::ServeCliOptions serve;
+  auto* sv = app.add_subcommand("serve", "OpenAI-compatible HTTP server (chat, completions, streaming, tool calls)");
+  sv->add_option("-m,--model", serve.model, "model directory")->required();
+  sv->add_option("--host", serve.host, "address to bind (default: loopback only)");
+  sv->add_option("--port", serve.port, "port (0: any free port, printed on stdout)")->check(CLI::Range(0, 65535));
+  sv->add_option("--api-key", serve.api_key, "require 'Authorization: Bearer KEY' on /v1/ routes");
+  sv->add_option("--model-id", serve.model_id, "the model's id in the API (default: the directory's name)");
+  sv->add_option("-c,--ctx", serve.ctx, "context length per session in tokens")->check(CLI::PositiveNumber);
+  sv->add_option("--parallel", serve.parallel, "sessions decoding together")->check(CLI::Range(1, 256));
+  sv->add_option("--max-queue", serve.max_queue, "requests waiting for a session before 429")->check(CLI::Range(0, 4096));
+  sv->add_option("--max-body-kib", serve.max_body_kib, "largest request body in KiB (413 beyond)")
+      ->check(CLI::PositiveNumber);
+
   dsv4::TokenizeOptions tok;
   auto* tk = app.add_subcommand("tokenize", "Text on stdin → JSON array of token ids (or the reverse)");
   tk->add_option("--tokenizer,-m", tok.tokenizer, "tokenizer.json, or a directory holding it")->required();
@@ -115,6 +128,7 @@ int main(int argc, char** argv) {
     return dsv4::run_run(run);
   }
   if (*ch) return dsv4::run_chat(chat);
+  if (*sv) return dsv4::run_serve(serve);
   if (*tk) return dsv4::run_tokenize(tok);
   if (*tkt) return dsv4::run_train_tokenizer(train_tok);
   if (*dpr) return dsv4::run_prepare_data(prep);
