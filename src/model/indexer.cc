@@ -61,7 +61,7 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
   const int nh = c.index_n_heads, hd = c.index_head_dim, k_max = c.index_topk;
   const float* q = indexer_queries(ctx, w, qr);
   compressor_forward(ctx, w.compressor, CompressedKind::kIndexerKey, state.index_compressor, x,
-                     state.index_keys.data());
+                     state.index_keys);
 
   float* head_w = ctx.arena.alloc<float>(size_t(ctx.n * nh));
   matmul(w.weights_proj, x, ctx.n, head_w);
@@ -70,10 +70,19 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
 
   IndexerPicks picks{ctx.arena.alloc<int32_t>(size_t(ctx.n * k_max)), ctx.arena.alloc<int32_t>(size_t(ctx.n))};
   const int64_t max_entries = (ctx.start_pos + ctx.n) / 4;
+  // Keys in FP32: in place, or decoded once per call (every query of the call scores the same prefix).
+  const float* keys = state.index_keys.f32_row(0);
+  if (!state.index_keys.is_f32()) {
+    float* decoded = ctx.arena.alloc<float>(size_t(max_entries * hd));
+    default_thread_pool().parallel_for(max_entries, 1024, [&](int64_t e0, int64_t e1) {
+      state.index_keys.load(e0, e1, decoded + e0 * hd);
+    });
+    keys = decoded;
+  }
   const auto select = [&](int64_t t, float* scores) {
     const int64_t pos = ctx.start_pos + t;
     const int n_eligible = int((pos + 1) / 4);
-    score_entries(c, q + t * nh * hd, head_w + t * nh, state.index_keys.data(), n_eligible, scores);
+    score_entries(c, q + t * nh * hd, head_w + t * nh, keys, n_eligible, scores);
     int32_t* row = picks.ids + t * k_max;
     int count = std::min(k_max, n_eligible);
     topk(scores, n_eligible, count, row);

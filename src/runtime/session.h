@@ -15,7 +15,7 @@ namespace dsv4 {
 
 class Session {
  public:
-  Session(Model& model, int64_t context, int64_t prefill_chunk = 256);
+  Session(Model& model, int64_t context, int64_t prefill_chunk = 256, KvFormat kv_format = {});
 
   // Makes the cache hold exactly `tokens` (at least one) and computes the logits after the last one.
   // Reuses the cached prefix when `tokens` extends it, or the latest reuse point that `tokens` extends.
@@ -29,6 +29,7 @@ class Session {
   const std::vector<int32_t>& tokens() const { return tokens_; }
   std::span<float> logits() { return logits_; }  // [vocab_size], after the last token
   int64_t context() const { return cache_.capacity; }
+  const KvCache& cache() const { return cache_; }
   int64_t reused_tokens() const { return reused_; }  // how many tokens the last sync() did not recompute
 
  private:
