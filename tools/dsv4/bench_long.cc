@@ -8,7 +8,7 @@
 //   prefill_tok_s       over the chunks since the previous checkpoint
 //   decode_tok_s        1 / the median of --decode single-token steps (with logits), then the state is
 //                       restored (KvSnapshot) so the prefill continues from the checkpoint
-// and writes a CSV and two SVG charts (memory, speed) beside --long-out.
+// and writes a CSV and two SVG charts (memory, speed) named after --long-out, after every checkpoint.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -159,12 +159,13 @@ int run_bench_long(const BenchOptions& o) {
                p.ctx, double(p.kv_allocated) / (1 << 20), double(p.kv_used) / (1 << 20), double(p.rss) / (1 << 20),
                double(p.peak_rss) / (1 << 20), p.prefill_tok_s, p.decode_tok_s);
     std::fflush(stdout);
+    // Rewritten at every checkpoint, so an interrupted run keeps what it measured.
+    if (!o.long_out.empty())
+      if (Status s = write_outputs(pts, o.long_out, fs::path(dir.value()).filename().string() + ", KV " +
+                                                        kv_format_name(format.value()));
+          !s)
+        return fail(s);
   }
-  if (!o.long_out.empty())
-    if (Status s = write_outputs(pts, o.long_out, fs::path(dir.value()).filename().string() + ", KV " +
-                                                      kv_format_name(format.value()));
-        !s)
-      return fail(s);
   return 0;
 }
 

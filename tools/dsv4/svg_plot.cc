@@ -38,6 +38,13 @@ std::string tick_label(double v, bool bytes) {
   return fmt::format("{:g}", v);
 }
 
+// Context lengths are powers of two: 4K = 4096, 1M = 1,048,576.
+std::string context_label(double v) {
+  if (v >= 1048576) return fmt::format("{:g}M", v / 1048576);
+  if (v >= 1024) return fmt::format("{:g}K", v / 1024);
+  return fmt::format("{:g}", v);
+}
+
 }  // namespace
 
 Status write_svg_plot(const PlotSpec& spec, const std::string& path) {
@@ -67,7 +74,7 @@ Status write_svg_plot(const PlotSpec& spec, const std::string& path) {
     const double x = px(std::exp2(e));
     svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#ddd\"/>\n", x, kTop, kTop + ph);
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", x, kTop + ph + 18,
-                       tick_label(std::exp2(e), false));
+                       context_label(std::exp2(e)));
   }
   std::vector<double> y_ticks;
   if (spec.y_bytes) {  // powers of two, every `step`-th so that about eight are labelled
