@@ -32,7 +32,9 @@ float* project_queries(const LayerContext& ctx, const AttentionWeights& w, const
   return q;
 }
 
-float* project_kv(const LayerContext& ctx, const AttentionWeights& w, const float* x) {
+// The call's KV rows, rounded to the cache's storage format (kv_round_trip) so that a query reads the
+// same values whether a row comes from this call or, in a later call, from the cache.
+float* project_kv(const LayerContext& ctx, const AttentionWeights& w, const KvRowLayout& layout, const float* x) {
   const ModelConfig& c = ctx.config;
   const int hd = c.head_dim, rd = c.rope_head_dim;
   float* kv = ctx.arena.alloc<float>(size_t(ctx.n * hd));
@@ -43,28 +45,65 @@ float* project_kv(const LayerContext& ctx, const AttentionWeights& w, const floa
       rmsnorm(row, w.kv_norm.data(), hd, c.norm_eps, row);
       rope_apply(row + hd - rd, ctx.rope, ctx.start_pos + t);
       fp8_simulate(row, hd - rd, 64);  // RoPE dims stay unquantized for positional precision
+      kv_round_trip(layout, row);
     }
   });
   return kv;
 }
 
+// FP32 views of the stored rows a call reads: in place for an FP32 cache; otherwise decoded once per call
+// into the arena — the ring, and for ratio 128 every entry the call's queries may see. Ratio-4 entries
+// are decoded per query, only the indexer's picks.
+struct StoredRows {
+  const float* ring;     // [window_size, head_dim]
+  const float* entries;  // [rows, head_dim], ratio 128 (or any ratio when FP32)
+};
+
+StoredRows stored_rows(const LayerContext& ctx, const LayerState& state) {
+  const ModelConfig& c = ctx.config;
+  const int ratio = c.ratio(ctx.layer);
+  StoredRows v{state.window.f32_row(0), state.entries.f32_row(0)};
+  if (!state.window.is_f32() && ctx.start_pos > 0) {
+    float* ring = ctx.arena.alloc<float>(size_t(c.window_size) * size_t(c.head_dim));
+    state.window.load(0, c.window_size, ring);
+    v.ring = ring;
+  }
+  if (!state.entries.is_f32() && ratio == 128) {
+    const int64_t n_entries = (ctx.start_pos + ctx.n) / ratio;
+    float* entries = ctx.arena.alloc<float>(size_t(std::max<int64_t>(n_entries, 1) * c.head_dim));
+    default_thread_pool().parallel_for(n_entries, 256, [&](int64_t e0, int64_t e1) {
+      state.entries.load(e0, e1, entries + e0 * c.head_dim);
+    });
+    v.entries = entries;
+  }
+  return v;
+}
+
 // The entries a query at `pos` attends to, in order: the window (oldest first; earlier calls' rows from
 // the ring, this call's rows from `kv` — the ring is written only after every query of the call has
-// read it), then the compressed entries (the indexer's picks, or every complete one).
-int gather_entries(const LayerContext& ctx, const LayerState& state, const float* kv, int64_t t,
-                   const IndexerPicks& picks, const float** list) {
+// read it), then the compressed entries (the indexer's picks, or every complete one). Picks of a cache
+// not in FP32 are decoded into `pick_rows` [index_topk, head_dim].
+int gather_entries(const LayerContext& ctx, const LayerState& state, const StoredRows& stored, const float* kv,
+                   int64_t t, const IndexerPicks& picks, float* pick_rows, const float** list) {
   const ModelConfig& c = ctx.config;
   const int ratio = c.ratio(ctx.layer);
   const int64_t pos = ctx.start_pos + t;
   int n = 0;
   for (int64_t p = std::max<int64_t>(0, pos - c.window_size + 1); p <= pos; ++p)
     list[n++] = p >= ctx.start_pos ? kv + (p - ctx.start_pos) * c.head_dim
-                                   : state.window.data() + (p % c.window_size) * c.head_dim;
+                                   : stored.ring + (p % c.window_size) * c.head_dim;
   if (ratio == 4) {
-    for (int i = 0; i < picks.count[t]; ++i)
-      list[n++] = state.entries.data() + int64_t(picks.ids[t * c.index_topk + i]) * c.head_dim;
+    for (int i = 0; i < picks.count[t]; ++i) {
+      const int64_t id = picks.ids[t * c.index_topk + i];
+      if (state.entries.is_f32()) {
+        list[n++] = state.entries.f32_row(id);
+      } else {
+        state.entries.load(id, pick_rows + int64_t(i) * c.head_dim);
+        list[n++] = pick_rows + int64_t(i) * c.head_dim;
+      }
+    }
   } else if (ratio) {
-    for (int64_t e = 0; e < (pos + 1) / ratio; ++e) list[n++] = state.entries.data() + e * c.head_dim;
+    for (int64_t e = 0; e < (pos + 1) / ratio; ++e) list[n++] = stored.entries + e * c.head_dim;
   }
   return n;
 }
@@ -81,8 +120,7 @@ void attend(const LayerContext& ctx, const AttentionWeights& w, const float* con
 void write_window(const LayerContext& ctx, LayerState& state, const float* kv) {
   const ModelConfig& c = ctx.config;
   for (int64_t t = std::max<int64_t>(0, ctx.n - c.window_size); t < ctx.n; ++t)
-    std::copy(kv + t * c.head_dim, kv + (t + 1) * c.head_dim,
-              state.window.begin() + ((ctx.start_pos + t) % c.window_size) * c.head_dim);
+    state.window.store((ctx.start_pos + t) % c.window_size, kv + t * c.head_dim);
 }
 
 // u[g] = o[g] · wo_a[g]ᵀ for each group of n_heads / o_groups consecutive heads, then out = wo_b(u).
@@ -113,12 +151,13 @@ void attention_forward(const LayerContext& ctx, const AttentionWeights& w, Layer
   for (int64_t t = 0; t < ctx.n; ++t)
     rmsnorm(qr + t * c.q_lora_rank, w.q_norm.data(), c.q_lora_rank, c.norm_eps, qr + t * c.q_lora_rank);
   const float* q = project_queries(ctx, w, qr);
-  const float* kv = project_kv(ctx, w, x);
+  const float* kv = project_kv(ctx, w, state.window.layout, x);
 
   IndexerPicks picks{};
   if (ratio) compressor_forward(ctx, w.compressor, CompressedKind::kAttentionKv, state.compressor, x,
-                                state.entries.data());
+                                state.entries);
   if (ratio == 4) picks = indexer_select(ctx, w.indexer, state, x, qr);
+  const StoredRows stored = stored_rows(ctx, state);
 
   const int64_t max_list = c.window_size + (ratio == 4 ? c.index_topk : ratio ? (ctx.start_pos + ctx.n) / ratio : 0);
   float* o = ctx.arena.alloc<float>(size_t(ctx.n * c.n_heads * hd));
@@ -126,9 +165,11 @@ void attention_forward(const LayerContext& ctx, const AttentionWeights& w, Layer
   // thread each); a single query lets its products use every thread.
   default_thread_pool().parallel_for(ctx.n, 1, [&](int64_t t0, int64_t t1) {
     thread_local std::vector<const float*> list;
+    thread_local std::vector<float> pick_rows;
     list.resize(size_t(max_list));
+    if (ratio == 4 && !state.entries.is_f32()) pick_rows.resize(size_t(c.index_topk) * size_t(hd));
     for (int64_t t = t0; t < t1; ++t) {
-      const int n_list = gather_entries(ctx, state, kv, t, picks, list.data());
+      const int n_list = gather_entries(ctx, state, stored, kv, t, picks, pick_rows.data(), list.data());
       attend(ctx, w, list.data(), n_list, q + t * c.n_heads * hd, ctx.start_pos + t, o + t * c.n_heads * hd);
     }
   });

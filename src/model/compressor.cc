@@ -57,11 +57,12 @@ void finish_entry(const LayerContext& ctx, const CompressorWeights& w, Compresse
 }  // namespace
 
 void compressor_forward(const LayerContext& ctx, const CompressorWeights& w, CompressedKind kind,
-                        CompressorState& state, const float* x, float* entries) {
+                        CompressorState& state, const float* x, KvRows& entries) {
   const int r = w.ratio, d = w.head_dim, width = state.width;
   const bool overlap = r == 4;
   float* kv = ctx.arena.alloc<float>(size_t(ctx.n * width));
   float* score = ctx.arena.alloc<float>(size_t(ctx.n * width));
+  float* e = ctx.arena.alloc<float>(size_t(d));
   matmul(w.wkv, x, ctx.n, kv);
   matmul(w.wgate, x, ctx.n, score);
   for (int64_t t = 0; t < ctx.n; ++t) {
@@ -75,9 +76,9 @@ void compressor_forward(const LayerContext& ctx, const CompressorWeights& w, Com
     }
     if (phase != r - 1) continue;
     const int64_t c = pos / r;
-    float* e = entries + c * d;
     pool_entry(state, d, e);
     finish_entry(ctx, w, kind, c * r, e);
+    entries.store(c, e);
     if (overlap) {  // the completed block becomes the previous one
       const size_t half = size_t(r * width);
       std::copy(state.kv.begin() + long(half), state.kv.end(), state.kv.begin());

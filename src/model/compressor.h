@@ -14,9 +14,9 @@ namespace dsv4 {
 enum class CompressedKind { kAttentionKv, kIndexerKey };
 
 // Feeds the call's tokens (x: attn_norm output [n, dim]) through the compressor state; each block that a
-// token completes is pooled into entries[c] ([·, head_dim] rows, c = block index). Works for any call
-// shape: prefill, chunk or single token.
+// token completes is pooled into row c of `entries` (c = block index), stored in the cache's format.
+// Works for any call shape: prefill, chunk or single token.
 void compressor_forward(const LayerContext& ctx, const CompressorWeights& w, CompressedKind kind,
-                        CompressorState& state, const float* x, float* entries);
+                        CompressorState& state, const float* x, KvRows& entries);
 
 }  // namespace dsv4

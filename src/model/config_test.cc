@@ -122,10 +122,12 @@ TEST(TensorList, ReproducesTheOfficialCheckpointTotals) {
 TEST(KvCache, FootprintEqualsTheAllocation) {
   auto c = load_model_config(std::string(DSV4_SOURCE_DIR) + "/tests/data/golden/tiny-fp8/config.json");
   ASSERT_TRUE(c) << c.status().message();
-  for (int64_t capacity : {1, 7, 394, 1000}) {
-    const KvCache cache = make_kv_cache(c.value(), capacity);
-    EXPECT_EQ(cache.allocated_bytes(), kv_footprint(c.value(), capacity, 4).total()) << capacity;
-  }
+  for (const char* name : {"f32", "bf16", "fp8", "fp8-idx8"})
+    for (int64_t capacity : {1, 7, 394, 1000}) {
+      const KvFormat format = parse_kv_format(name).value();
+      const KvCache cache = make_kv_cache(c.value(), capacity, format);
+      EXPECT_EQ(cache.allocated_bytes(), kv_footprint(c.value(), capacity, format).total()) << name << " " << capacity;
+    }
 }
 
 }  // namespace

@@ -34,21 +34,29 @@ float* indexer_queries(const LayerContext& ctx, const IndexerWeights& w, const f
   return q;
 }
 
-// scores[e] = Σ_h relu(q_h · key_e) · head_w[h] for the first n_eligible keys: the products run as a
-// matrix product over blocks of keys (the keys are rows of the cache, used in place).
-void score_entries(const ModelConfig& c, const float* q, const float* head_w, const float* keys, int n_eligible,
-                   float* scores) {
-  constexpr int kBlock = 4096;
+// Scores of nq consecutive queries (the first at position `pos0`): scores[i, e] = Σ_h relu(q_i,h · key_e) ·
+// head_w[i, h] for the keys query i may see, e < (pos0 + i + 1) / 4. The products run as one matrix
+// product per block of keys for all nq queries, so each key block is read once per query block rather
+// than once per query (a query's dot products do not depend on how many rows share the product).
+void score_entries(const ModelConfig& c, const float* q, const float* head_w, int64_t nq, int64_t pos0,
+                   const float* keys, int64_t stride, float* scores) {
+  constexpr int64_t kBlock = 4096;
   const int nh = c.index_n_heads, hd = c.index_head_dim;
-  thread_local std::vector<float> dots;  // [heads, block]
-  for (int e0 = 0; e0 < n_eligible; e0 += kBlock) {
-    const int len = std::min(kBlock, n_eligible - e0);
-    dots.resize(size_t(nh) * size_t(len));
-    matmul(WeightMatrix{WeightFormat::kF32, len, hd, keys + int64_t(e0) * hd}, q, nh, dots.data());
-    for (int e = 0; e < len; ++e) scores[e0 + e] = 0.0f;
-    for (int h = 0; h < nh; ++h) {
-      const float* dh = dots.data() + int64_t(h) * len;
-      for (int e = 0; e < len; ++e) scores[e0 + e] += std::fmax(dh[e], 0.0f) * head_w[h];
+  const int64_t n_max = (pos0 + nq) / 4;
+  thread_local std::vector<float> dots;  // [nq, heads, block]
+  for (int64_t e0 = 0; e0 < n_max; e0 += kBlock) {
+    const int64_t len = std::min(kBlock, n_max - e0);
+    dots.resize(size_t(nq * nh * len));
+    matmul(WeightMatrix{WeightFormat::kF32, len, hd, keys + e0 * hd}, q, nq * nh, dots.data());
+    for (int64_t i = 0; i < nq; ++i) {
+      const int64_t n_eligible = std::min(len, (pos0 + i + 1) / 4 - e0);
+      float* si = scores + i * stride + e0;
+      for (int64_t e = 0; e < n_eligible; ++e) si[e] = 0.0f;
+      for (int h = 0; h < nh; ++h) {
+        const float* dh = dots.data() + (i * nh + h) * len;
+        const float wh = head_w[i * nh + h];
+        for (int64_t e = 0; e < n_eligible; ++e) si[e] += std::fmax(dh[e], 0.0f) * wh;
+      }
     }
   }
 }
@@ -61,7 +69,7 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
   const int nh = c.index_n_heads, hd = c.index_head_dim, k_max = c.index_topk;
   const float* q = indexer_queries(ctx, w, qr);
   compressor_forward(ctx, w.compressor, CompressedKind::kIndexerKey, state.index_compressor, x,
-                     state.index_keys.data());
+                     state.index_keys);
 
   float* head_w = ctx.arena.alloc<float>(size_t(ctx.n * nh));
   matmul(w.weights_proj, x, ctx.n, head_w);
@@ -70,10 +78,19 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
 
   IndexerPicks picks{ctx.arena.alloc<int32_t>(size_t(ctx.n * k_max)), ctx.arena.alloc<int32_t>(size_t(ctx.n))};
   const int64_t max_entries = (ctx.start_pos + ctx.n) / 4;
+  // Keys in FP32: in place, or decoded once per call (every query of the call scores the same prefix).
+  const float* keys = state.index_keys.f32_row(0);
+  if (!state.index_keys.is_f32()) {
+    float* decoded = ctx.arena.alloc<float>(size_t(max_entries * hd));
+    default_thread_pool().parallel_for(max_entries, 1024, [&](int64_t e0, int64_t e1) {
+      state.index_keys.load(e0, e1, decoded + e0 * hd);
+    });
+    keys = decoded;
+  }
+  // Picks of query t from its scores (top-k, or the hook's choice).
   const auto select = [&](int64_t t, float* scores) {
     const int64_t pos = ctx.start_pos + t;
     const int n_eligible = int((pos + 1) / 4);
-    score_entries(c, q + t * nh * hd, head_w + t * nh, state.index_keys.data(), n_eligible, scores);
     int32_t* row = picks.ids + t * k_max;
     int count = std::min(k_max, n_eligible);
     topk(scores, n_eligible, count, row);
@@ -88,14 +105,22 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
     }
     picks.count[t] = count;
   };
+  constexpr int64_t kQueryBlock = 32;
+  const int64_t stride = std::max<int64_t>(max_entries, 1);
+  const auto run_block = [&](int64_t b, std::vector<float>& scores) {
+    const int64_t t0 = b * kQueryBlock, nq = std::min(kQueryBlock, ctx.n - t0);
+    scores.resize(size_t(nq * stride));
+    score_entries(c, q + t0 * nh * hd, head_w + t0 * nh, nq, ctx.start_pos + t0, keys, stride, scores.data());
+    for (int64_t i = 0; i < nq; ++i) select(t0 + i, scores.data() + i * stride);
+  };
+  const int64_t n_blocks = (ctx.n + kQueryBlock - 1) / kQueryBlock;
   if (ctx.hook) {  // the test hook is not thread-safe: one query at a time
-    std::vector<float> scores(size_t(std::max<int64_t>(max_entries, 1)));
-    for (int64_t t = 0; t < ctx.n; ++t) select(t, scores.data());
+    std::vector<float> scores;
+    for (int64_t b = 0; b < n_blocks; ++b) run_block(b, scores);
   } else {
-    default_thread_pool().parallel_for(ctx.n, 1, [&](int64_t t0, int64_t t1) {
+    default_thread_pool().parallel_for(n_blocks, 1, [&](int64_t b0, int64_t b1) {
       thread_local std::vector<float> scores;
-      scores.resize(size_t(std::max<int64_t>(max_entries, 1)));
-      for (int64_t t = t0; t < t1; ++t) select(t, scores.data());
+      for (int64_t b = b0; b < b1; ++b) run_block(b, scores);
     });
   }
   return picks;

@@ -5,7 +5,7 @@
 namespace dsv4 {
 
 namespace {
-struct LayerShape {  // element counts of one layer's buffers
+struct LayerShape {  // rows of one layer's buffers, elements of its compressor states
   int64_t window = 0, entries = 0, index_keys = 0, compressor = 0, index_compressor = 0;
 };
 
@@ -18,13 +18,13 @@ int64_t compressor_elems(int ratio, int d) {
 LayerShape layer_shape(const ModelConfig& c, int layer, int64_t capacity) {
   LayerShape s;
   const int r = c.ratio(layer);
-  s.window = int64_t(c.window_size) * c.head_dim;
+  s.window = c.window_size;
   if (r) {
-    s.entries = capacity / r * c.head_dim;
+    s.entries = capacity / r;
     s.compressor = compressor_elems(r, c.head_dim);
   }
   if (r == 4) {
-    s.index_keys = capacity / 4 * c.index_head_dim;
+    s.index_keys = capacity / 4;
     s.index_compressor = compressor_elems(4, c.index_head_dim);
   }
   return s;
@@ -36,6 +36,8 @@ CompressorState make_compressor(int ratio, int d) {
   s.width = (ratio == 4 ? 2 : 1) * d;
   s.kv.resize(size_t(compressor_elems(ratio, d)));
   s.score.resize(s.kv.size());
+  s.kv.shrink_to_fit();
+  s.score.shrink_to_fit();
   s.reset();
   return s;
 }
@@ -59,21 +61,24 @@ void KvCache::reset() {
 int64_t KvCache::allocated_bytes() const {
   int64_t n = 0;
   for (const auto& l : layers)
-    n += int64_t(sizeof(float)) *
-         int64_t(l.window.size() + l.entries.size() + l.index_keys.size() + 2 * l.compressor.kv.size() +
-                 2 * l.index_compressor.kv.size());
+    n += l.window.allocated_bytes() + l.entries.allocated_bytes() + l.index_keys.allocated_bytes() +
+         int64_t(sizeof(float)) * int64_t(l.compressor.kv.capacity() + l.compressor.score.capacity() +
+                                          l.index_compressor.kv.capacity() + l.index_compressor.score.capacity());
   return n;
 }
 
-KvCache make_kv_cache(const ModelConfig& c, int64_t capacity) {
+KvCache make_kv_cache(const ModelConfig& c, int64_t capacity, KvFormat format) {
   KvCache cache;
   cache.capacity = capacity;
+  cache.format = format;
+  const KvRowLayout main = kv_main_layout(format.rows, c.head_dim, c.rope_head_dim);
+  const KvRowLayout key = kv_key_layout(format.index_keys, c.index_head_dim);
   for (int i = 0; i < c.n_total_layers(); ++i) {
     const LayerShape s = layer_shape(c, i, capacity);
     LayerState l;
-    l.window.resize(size_t(s.window));
-    l.entries.resize(size_t(s.entries));
-    l.index_keys.resize(size_t(s.index_keys));
+    l.window = make_kv_rows(main, s.window);
+    l.entries = make_kv_rows(main, s.entries);
+    l.index_keys = make_kv_rows(key, s.index_keys);
     if (c.ratio(i)) l.compressor = make_compressor(c.ratio(i), c.head_dim);
     if (c.ratio(i) == 4) l.index_compressor = make_compressor(4, c.index_head_dim);
     cache.layers.push_back(std::move(l));
@@ -97,16 +102,33 @@ void restore_snapshot(KvCache& cache, const KvSnapshot& s) {
   }
 }
 
-KvFootprint kv_footprint(const ModelConfig& c, int64_t capacity, int elem_bytes) {
+KvFootprint kv_footprint(const ModelConfig& c, int64_t capacity, KvFormat format) {
+  const KvRowLayout main = kv_main_layout(format.rows, c.head_dim, c.rope_head_dim);
+  const KvRowLayout key = kv_key_layout(format.index_keys, c.index_head_dim);
   KvFootprint f;
   for (int i = 0; i < c.n_total_layers(); ++i) {
     const LayerShape s = layer_shape(c, i, capacity);
-    f.window += s.window * elem_bytes;
-    f.entries += s.entries * elem_bytes;
-    f.index_keys += s.index_keys * elem_bytes;
+    f.window += s.window * main.bytes();
+    f.entries += s.entries * main.bytes();
+    f.index_keys += s.index_keys * key.bytes();
+    f.scales += (s.window + s.entries) * main.scale_bytes() + s.index_keys * key.scale_bytes();
     f.compressor_state += 2 * (s.compressor + s.index_compressor) * int64_t(sizeof(float));
   }
   return f;
+}
+
+double kv_bytes_per_token(const ModelConfig& c, KvFormat format, bool with_scales) {
+  const KvRowLayout main = kv_main_layout(format.rows, c.head_dim, c.rope_head_dim);
+  const KvRowLayout key = kv_key_layout(format.index_keys, c.index_head_dim);
+  const double entry = double(main.bytes() - (with_scales ? 0 : main.scale_bytes()));
+  const double index_key = double(key.bytes() - (with_scales ? 0 : key.scale_bytes()));
+  double b = 0;
+  for (int i = 0; i < c.n_total_layers(); ++i) {
+    const int r = c.ratio(i);
+    if (r) b += entry / r;
+    if (r == 4) b += index_key / 4;
+  }
+  return b;
 }
 
 }  // namespace dsv4

@@ -48,7 +48,7 @@ void Model::block(int layer, const int32_t* ids, int64_t n, int64_t start_pos, L
   DSV4_CHECK(0 <= layer && layer < config_.n_total_layers());
   DSV4_CHECK(start_pos == state.next_pos);
   DSV4_CHECK(n >= 1);
-  DSV4_CHECK(config_.ratio(layer) == 0 || int64_t(state.entries.size()) / config_.head_dim >=
+  DSV4_CHECK(config_.ratio(layer) == 0 || state.entries.rows >=
                                                (start_pos + n) / config_.ratio(layer));
   arena_.reset();
   const LayerContext ctx{config_, layer, ids, n, start_pos,

@@ -34,7 +34,7 @@ class Model {
   const ModelWeights& weights() const { return weights_; }
   const Checkpoint& checkpoint() const { return checkpoint_; }
 
-  KvCache new_cache(int64_t capacity) const { return make_kv_cache(config_, capacity); }
+  KvCache new_cache(int64_t capacity, KvFormat format = {}) const { return make_kv_cache(config_, capacity, format); }
 
   // Embeds n tokens into the residual streams: out [n, hc_mult, dim].
   void embed(const int32_t* ids, int64_t n, float* out) const;

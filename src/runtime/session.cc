@@ -10,9 +10,9 @@ bool starts_with(std::span<const int32_t> a, const std::vector<int32_t>& prefix)
 }
 }  // namespace
 
-Session::Session(Model& model, int64_t context, int64_t prefill_chunk)
+Session::Session(Model& model, int64_t context, int64_t prefill_chunk, KvFormat kv_format)
     : model_(model),
-      cache_(model.new_cache(context)),
+      cache_(model.new_cache(context, kv_format)),
       chunk_(prefill_chunk),
       logits_(size_t(model.config().vocab_size)),
       streams_(size_t(prefill_chunk * model.config().hc_dim())) {}

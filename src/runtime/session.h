@@ -15,7 +15,7 @@ namespace dsv4 {
 
 class Session {
  public:
-  Session(Model& model, int64_t context, int64_t prefill_chunk = 256);
+  Session(Model& model, int64_t context, int64_t prefill_chunk = 256, KvFormat kv_format = {});
 
   // Makes the cache hold exactly `tokens` (at least one) and computes the logits after the last one.
   // Reuses the cached prefix when `tokens` extends it, or the latest reuse point that `tokens` extends.
@@ -29,12 +29,13 @@ class Session {
   const std::vector<int32_t>& tokens() const { return tokens_; }
   std::span<float> logits() { return logits_; }  // [vocab_size], after the last token
   int64_t context() const { return cache_.capacity; }
-  int64_t reused_tokens() const { return reused_; }
+  int64_t reused_tokens() const { return reused_; }  // how many tokens the last sync() did not recompute
   // The tokens of the reuse point (empty when there is none): a scheduler picks the session whose cached
   // tokens or reuse point share the longest prefix with a new prompt.
   std::span<const int32_t> reuse_point_tokens() const {
     return reuse_.valid ? std::span<const int32_t>(reuse_.tokens) : std::span<const int32_t>();
-  }  // how many tokens the last sync() did not recompute
+  }
+  const KvCache& cache() const { return cache_; }
 
  private:
   struct ReusePoint {

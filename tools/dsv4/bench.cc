@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bench_bandwidth.h"
+#include "bench_long.h"
 #include "bench_memory.h"
 #include "bench_sgemm.h"
 #include "commands.h"
@@ -255,6 +256,7 @@ Status bench(const BenchOptions& o) {
 }  // namespace
 
 int run_bench(const BenchOptions& o) {
+  if (o.long_run) return run_bench_long(o);
   const Status st = bench(o);
   if (!st.is_ok()) {
     fmt::print(stderr, "dsv4 bench: {}\n", st.message());

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sampling_flags.h"
 
@@ -14,8 +15,18 @@ struct InspectOptions {
 };
 int run_inspect(const InspectOptions& o);
 
+struct KvOptions {
+  std::vector<std::string> configs;     // config.json files; empty: V4-Flash and V4-Pro from configs/
+  std::string ctx = "4096,32768,131072,524288,1048576";
+  std::vector<std::string> kv_formats;  // empty: bf16 and fp8
+  std::string csv, plot;                // files to write; empty: none
+  bool json = false;                    // JSON lines instead of the table
+};
+int run_kv(const KvOptions& o);
+
 struct GoldenCheckOptions {
   std::string case_dir;
+  std::string kv_format = "f32";  // the KV cache's storage format (kv_rows.h names)
 };
 int run_golden_check(const GoldenCheckOptions& o);
 
@@ -110,6 +121,12 @@ struct BenchOptions {
   int64_t bw_mib = 1024;  // read-bandwidth buffer
   bool json = false;
   bool keep_openblas_env = false;
+  // --long: one sequence grown to long_max tokens (bench_long.cc)
+  bool long_run = false;
+  int64_t long_max = 1048576;
+  int64_t chunk = 4096;            // prefill tokens per call
+  std::string kv_format = "fp8";   // KV storage of the long run
+  std::string long_out = "bench-long";  // writes <long_out>.csv, -memory.svg, -speed.svg
 };
 int run_bench(const BenchOptions& o);
 

@@ -163,6 +163,8 @@ class GoldenCheck {
 
   const std::string& first_failure() const { return first_failure_; }
 
+  KvFormat kv_format_;  // the cache's storage format (default FP32)
+
  private:
   int64_t s() const { return int64_t(prompt_.size()); }
   int64_t n() const { return int64_t(decode_.size()); }
@@ -227,7 +229,7 @@ class GoldenCheck {
   Result<std::vector<float>> run_block_teacher_forced(int i) {
     DSV4_ASSIGN_OR_RETURN(auto x, ref_rows(fmt::format("prefill.block.{}.in", i), s(), width()));
     DSV4_ASSIGN_OR_RETURN(auto xd, ref_rows(fmt::format("decode.block.{}.in", i), n(), width()));
-    KvCache cache = model_->new_cache(s() + n());
+    KvCache cache = model_->new_cache(s() + n(), kv_format_);
     LayerState& st = cache.layers[size_t(i)];
     model_->block(i, prompt_.data(), s(), 0, st, x.data(), &hook_);
     for (int64_t j = 0; j < n(); ++j)
@@ -314,7 +316,7 @@ class GoldenCheck {
     std::vector<int32_t> next(prompt_.begin() + 1, prompt_.end());
     next.push_back(decode_[0]);
     const int64_t V = c.vocab_size, r = int64_t(rows.size());
-    KvCache cache = model_->new_cache(s());
+    KvCache cache = model_->new_cache(s(), kv_format_);
     std::vector<float> logits(size_t(s() * V));
     hook_.force = true;
     model_->mtp_logits(0, h.data(), next.data(), s(), 0, cache, logits.data(), &hook_);
@@ -405,7 +407,7 @@ class GoldenCheck {
 
   Status check_end_to_end() {
     const int64_t V = model_->config().vocab_size;
-    KvCache cache = model_->new_cache(s() + n());
+    KvCache cache = model_->new_cache(s() + n(), kv_format_);
     std::vector<float> prefill(size_t(s() * V)), decode(size_t(n() * V));
     model_->forward(prompt_.data(), s(), 0, cache, prefill.data());
     for (int64_t j = 0; j < n(); ++j) model_->forward(&decode_[size_t(j)], 1, s() + j, cache, decode.data() + j * V);
@@ -452,6 +454,8 @@ int run_golden_check(const GoldenCheckOptions& o) {
     fmt::print(stderr, "dsv4 golden-check: {}\n", s.message());
     return 1;
   };
+  const auto format = parse_kv_format(o.kv_format);
+  if (!format) return fail(format.status());
   auto model = Model::load(o.case_dir);
   if (!model) return fail(model.status());
   std::vector<int32_t> prompt, decode;
@@ -463,6 +467,7 @@ int run_golden_check(const GoldenCheckOptions& o) {
   if (!ref) return fail(ref.status());
   GoldenCheck check(std::move(model).value(), std::move(ref).value(), std::move(prompt), std::move(decode),
                     fs::path(o.case_dir).filename().string());
+  check.kv_format_ = format.value();
   if (Status s = check.run(); !s) return fail(s);
   if (!check.first_failure().empty()) {
     fmt::print("golden-check: FAIL {}\n", check.first_failure());

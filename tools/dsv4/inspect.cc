@@ -114,26 +114,20 @@ void print_bytes(const std::vector<TensorSpec>& specs) {
 
 void print_kv(const ModelConfig& c, int64_t ctx) {
   // Per-token bytes amortize the compressed entries; rings and compressor states are per sequence.
-  const auto line = [&](const char* label, int elem_bytes) {
-    const KvFootprint f = kv_footprint(c, ctx, elem_bytes);
-    const KvFootprint one = kv_footprint(c, 0, elem_bytes);
-    const int64_t per_seq = one.total();
-    double per_token = 0;
-    for (int i = 0; i < c.n_total_layers(); ++i) {
-      const int r = c.ratio(i);
-      if (r) per_token += double(c.head_dim) * elem_bytes / r;
-      if (r == 4) per_token += double(c.index_head_dim) * elem_bytes / 4;
-    }
-    fmt::print("  {:<28} {:>8.1f} B/token + {} per sequence; at {} tokens: {} ({} bytes)\n", label, per_token,
-               human_bytes(double(per_seq)), with_commas(ctx), human_bytes(double(f.total())),
-               with_commas(f.total()));
+  const auto line = [&](const char* label, KvFormat format) {
+    const KvFootprint f = kv_footprint(c, ctx, format);
+    const int64_t per_seq = kv_footprint(c, 0, format).total();
+    fmt::print("  {:<28} {:>8.1f} B/token + {} per sequence; at {} tokens: {} ({} bytes)\n", label,
+               kv_bytes_per_token(c, format), human_bytes(double(per_seq)), with_commas(ctx),
+               human_bytes(double(f.total())), with_commas(f.total()));
     fmt::print("  {:<28} window rings {}, compressed entries {}, indexer keys {}, compressor state {}\n", "",
                human_bytes(double(f.window)), human_bytes(double(f.entries)), human_bytes(double(f.index_keys)),
                human_bytes(double(f.compressor_state)));
   };
-  fmt::print("KV cache (one sequence, context {} tokens)\n", with_commas(ctx));
-  line("BF16 (reference layout)", 2);
-  line("FP32 (this engine's cache)", 4);
+  fmt::print("KV cache (one sequence, context {} tokens; `dsv4 kv` for the full report)\n", with_commas(ctx));
+  line("BF16 (reference layout)", KvFormat{KvElem::kBF16, KvElem::kBF16});
+  line("FP8+BF16 RoPE, FP4 indexer", KvFormat{KvElem::kFp8, KvElem::kFp4});
+  line("FP32 (this engine's default)", KvFormat{});
 }
 
 }  // namespace

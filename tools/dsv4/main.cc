@@ -14,9 +14,19 @@ int main(int argc, char** argv) {
   ins->add_option("--ctx", inspect.ctx, "context length for the KV totals (default: max_position_embeddings)")
       ->check(CLI::PositiveNumber);
 
+  dsv4::KvOptions kv;
+  auto* kvc = app.add_subcommand("kv", "KV cache bytes per token and per context, by kind and format, vs V3.2");
+  kvc->add_option("--config", kv.configs, "config.json (repeatable; default: V4-Flash and V4-Pro)");
+  kvc->add_option("--ctx", kv.ctx, "context lengths, comma-separated (default: 4K,32K,128K,512K,1M)");
+  kvc->add_option("--kv-format", kv.kv_formats, "bf16, fp8, fp8-idx8 or f32 (repeatable; default: bf16 and fp8)");
+  kvc->add_option("--csv", kv.csv, "write every row as CSV");
+  kvc->add_option("--plot", kv.plot, "write an SVG of bytes vs context (log axes)");
+  kvc->add_flag("--json", kv.json, "one JSON object per config, format and context instead of the table");
+
   dsv4::GoldenCheckOptions golden;
   auto* gc = app.add_subcommand("golden-check", "Check the engine against an official-reference golden case");
   gc->add_option("case", golden.case_dir, "golden case directory")->required();
+  gc->add_option("--kv-format", golden.kv_format, "KV cache storage: f32 (default), bf16, fp8, fp8-idx8");
 
   dsv4::RunOptions run;
   auto* rn = app.add_subcommand("run", "Complete one prompt, streaming the output");
@@ -113,6 +123,13 @@ int main(int argc, char** argv) {
   bn->add_option("--threads", bench.threads, "threads (default: one per core)")->check(CLI::PositiveNumber);
   bn->add_option("--bw-mib", bench.bw_mib, "read-bandwidth buffer in MiB")->check(CLI::PositiveNumber);
   bn->add_flag("--json", bench.json, "one JSON line on stdout");
+  bn->add_flag("--long", bench.long_run,
+               "long-context run instead: prefill to --long-max in chunks, record at 4K…1M (default model: "
+               "configs/long-v4.json)");
+  bn->add_option("--long-max", bench.long_max, "--long: context to reach (default 1048576)")->check(CLI::PositiveNumber);
+  bn->add_option("--chunk", bench.chunk, "--long: prefill tokens per call (default 4096)")->check(CLI::PositiveNumber);
+  bn->add_option("--kv-format", bench.kv_format, "--long: KV storage f32, bf16, fp8 (default), fp8-idx8");
+  bn->add_option("--long-out", bench.long_out, "--long: output prefix for .csv, -memory.svg, -speed.svg");
   bn->add_flag("--keep-openblas-env", bench.keep_openblas_env,
                "do not re-run without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE");
 
@@ -122,6 +139,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (*ins) return dsv4::run_inspect(inspect);
+  if (*kvc) return dsv4::run_kv(kv);
   if (*gc) return dsv4::run_golden_check(golden);
   if (*rn) {
     run.chat = run.chat || run.think;
