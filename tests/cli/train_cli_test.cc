@@ -123,6 +123,15 @@ TEST_F(TrainCli, ResumeIsBitExact) {
   expect_one_line_error(r, "resume with the same settings");
 }
 
+TEST_F(TrainCli, BenchPrintsTokensPerSecond) {
+  const auto r = testing::run_command(kBin + " train --bench --batch 1 --seq 32");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("tiny-train.json"), std::string::npos) << r.out;
+  const size_t at = r.out.find(" tokens/s");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_GT(std::stod(r.out.substr(r.out.rfind(' ', at - 1) + 1)), 0.0) << r.out;
+}
+
 TEST_F(TrainCli, BadInputGivesOneLineErrors) {
   expect_one_line_error(testing::run_command(kBin + " train --config " + testing::source_path("configs/tiny-train.json") +
                                              " --data " + path("missing") + " --out " + path("x")),
