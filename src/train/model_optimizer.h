@@ -17,6 +17,7 @@ namespace dsv4::train {
 struct OptimizerConfig {
   MuonOptions muon;
   AdamWOptions adamw;
+  bool adamw_only = false;  // every tensor on AdamW (a baseline): the table's Muon tensors included
 };
 
 class ModelOptimizer {
@@ -30,6 +31,7 @@ class ModelOptimizer {
       DSV4_CHECK(spec != specs.end());
       Slot slot{name, param_group(spec->second, config), {}, {}};
       DSV4_CHECK(slot.group.kind == OptimizerKind::kMuon || slot.group.kind == OptimizerKind::kAdamW);
+      if (opt_.adamw_only) slot.group.kind = OptimizerKind::kAdamW;
       DSV4_CHECK(slot.group.kind != OptimizerKind::kMuon ||
                  int64_t(v.size()) == slot.group.n_matrices * slot.group.rows * slot.group.cols);
       slot.m.assign(v.size(), 0.0f);
@@ -58,6 +60,15 @@ class ModelOptimizer {
       }
     });
   }
+
+  // The optimizer state, for saving and restoring a run: f(name, m, v) per tensor in for_each order (v is
+  // empty for Muon tensors), and the number of steps taken (AdamW's bias correction counts from it).
+  template <typename F>
+  void for_each_state(F&& f) {
+    for (Slot& s : slots_) f(s.name, s.m, s.v);
+  }
+  int64_t steps() const { return t_; }
+  void set_steps(int64_t t) { t_ = t; }
 
   // The optimizer of each tensor, in for_each order: for logs and tests.
   std::vector<std::pair<std::string, OptimizerKind>> assignment() const {

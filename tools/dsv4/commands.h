@@ -109,6 +109,23 @@ struct EvalCliOptions {
 };
 int run_eval(const EvalCliOptions& o);
 
+struct TrainCliOptions {
+  std::string config;      // config.json (or its directory) of the model to train
+  std::string data;        // directory written by `dsv4 data prepare`
+  std::string out;         // run directory: model files, log.jsonl, loss.svg, train_state.safetensors
+  std::string tokenizer;   // tokenizer.json to ship with the model; empty: DATA/tokenizer.json
+  std::string optimizer = "muon";
+  int64_t steps = 200, batch = 8, seq = 128, grad_accum = 1, warmup = -1;
+  double lr = 3e-3, clip = 0;
+  int64_t eval_every = 50;  // validation + checkpoint period in steps; 0: at the end only
+  int64_t val_tokens = 0;   // validation predictions; 0: the whole split
+  int64_t stop_at = 0;      // stop after this step (a checkpoint; --resume continues); 0: run to --steps
+  uint64_t seed = 1;
+  bool resume = false;
+  bool bench = false;       // time a few steps on random tokens instead (default config: configs/tiny-train.json)
+};
+int run_train(const TrainCliOptions& o);
+
 struct BenchOptions {
   std::string model;      // model directory; empty: the synthetic model of `config`
   std::string config;     // empty: configs/bench-v4.json

@@ -95,6 +95,31 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 40));
   evc->add_flag("--json", ev.json, "one JSON line on stdout");
 
+  dsv4::TrainCliOptions tr;
+  auto* trc = app.add_subcommand("train", "Train a DeepSeek-V4 model on prepared token shards (CPU, FP32)");
+  trc->add_option("--config", tr.config, "config.json of the model (or its directory)");
+  trc->add_option("--data", tr.data, "directory written by `dsv4 data prepare`");
+  trc->add_option("--out", tr.out, "run directory: model, log.jsonl, loss.svg, train_state.safetensors");
+  trc->add_option("--tokenizer", tr.tokenizer, "tokenizer.json to ship with the model (default: DATA/tokenizer.json)");
+  trc->add_option("--optimizer", tr.optimizer, "muon: Muon for hidden matrices, AdamW for the rest; adamw: all AdamW")
+      ->check(CLI::IsMember({"muon", "adamw"}));
+  trc->add_option("--steps", tr.steps, "optimizer steps (the schedule's length)")->check(CLI::PositiveNumber);
+  trc->add_option("--batch", tr.batch, "windows per micro-batch")->check(CLI::PositiveNumber);
+  trc->add_option("--seq", tr.seq, "tokens per window")->check(CLI::PositiveNumber);
+  trc->add_option("--grad-accum", tr.grad_accum, "micro-batches per step")->check(CLI::PositiveNumber);
+  trc->add_option("--lr", tr.lr, "peak learning rate")->check(CLI::PositiveNumber);
+  trc->add_option("--warmup", tr.warmup, "warm-up steps (default: min(100, steps/10))")->check(CLI::NonNegativeNumber);
+  trc->add_option("--clip", tr.clip, "clip the global gradient norm to this (0: off)")->check(CLI::NonNegativeNumber);
+  trc->add_option("--eval-every", tr.eval_every, "validate and checkpoint every N steps (0: at the end only)")
+      ->check(CLI::NonNegativeNumber);
+  trc->add_option("--val-tokens", tr.val_tokens, "validation predictions (0: the whole split)")
+      ->check(CLI::NonNegativeNumber);
+  trc->add_option("--stop-at", tr.stop_at, "stop after this step with a checkpoint (continue with --resume)")
+      ->check(CLI::NonNegativeNumber);
+  trc->add_option("--seed", tr.seed, "initialisation and data-order seed");
+  trc->add_flag("--resume", tr.resume, "continue the run saved in --out (same flags)");
+  trc->add_flag("--bench", tr.bench, "print training throughput (tokens/s) on random tokens");
+
   auto* rd = app.add_subcommand("render", "Chat request JSON on stdin → the exact V4 prompt on stdout");
 
   dsv4::ParseOptions parse;
@@ -155,5 +180,6 @@ int main(int argc, char** argv) {
   if (*ps) return dsv4::run_parse(parse);
   if (*ms) return dsv4::run_make_synthetic(synth);
   if (*bn) return dsv4::run_bench(bench);
+  if (*trc) return dsv4::run_train(tr);
   return 2;
 }
