@@ -100,14 +100,15 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
   });
 }
 
-namespace {
-int default_count() {
+int default_thread_count() {
   if (const char* env = std::getenv("DSV4_THREADS")) {
     const int n = std::atoi(env);
     if (n > 0) return n;
   }
   return std::max(1u, std::thread::hardware_concurrency());
 }
+
+namespace {
 std::unique_ptr<ThreadPool>& pool_slot() {
   static std::unique_ptr<ThreadPool> pool;
   return pool;
@@ -116,7 +117,7 @@ std::unique_ptr<ThreadPool>& pool_slot() {
 
 ThreadPool& default_thread_pool() {
   auto& p = pool_slot();
-  if (!p) p = std::make_unique<ThreadPool>(default_count());
+  if (!p) p = std::make_unique<ThreadPool>(default_thread_count());
   return *p;
 }
 

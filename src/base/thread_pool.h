@@ -43,7 +43,9 @@ class ThreadPool {
   std::condition_variable wake_;
 };
 
-// The process-wide pool the kernels use: one thread per core unless DSV4_THREADS says otherwise.
+// One per core unless DSV4_THREADS says otherwise.
+int default_thread_count();
+// The process-wide pool the kernels use: default_thread_count() threads.
 ThreadPool& default_thread_pool();
 // Replaces the default pool's size (before any use, e.g. from a --threads flag).
 void set_default_thread_count(int n);

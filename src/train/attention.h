@@ -94,38 +94,38 @@ struct IndexLists {
   std::vector<int64_t> keys;     // row of `keys` per listed entry
 };
 
+// The rows of `keys` that query t lists, gathered into one [L, hd] matrix: the key is shared by all H
+// heads, so each query's scores, output and gradients become small GEMMs over it.
+template <typename T>
+int64_t gather_listed_keys(const T* keys, int64_t hd, const IndexLists& lists, int64_t t, std::vector<T>& out) {
+  const int64_t b = lists.offsets[size_t(t)], L = lists.offsets[size_t(t + 1)] - b;
+  out.resize(size_t(std::max<int64_t>(1, L) * hd));
+  for (int64_t j = 0; j < L; ++j) std::copy_n(keys + lists.keys[size_t(b + j)] * hd, hd, out.data() + j * hd);
+  return L;
+}
+
 // o[t, h] = Σ_j p_j·K_j, p = softmax over {z_j = scale·q[t,h]·K_j} ∪ {sink_h}; probs saved per (t, h, j)
-// followed by the sink's probability, in the order of the lists.
+// followed by the sink's probability, in the order of the lists: for query t an [H, L + 1] block.
 template <typename T>
 void sparse_attention_forward(const T* q /*[n, H, hd]*/, int64_t n, int H, int64_t hd, const T* keys,
                               const IndexLists& lists, const T* sink, T scale, T* o /*[n, H, hd]*/,
                               std::vector<T>& probs) {
   probs.resize(size_t(lists.offsets[size_t(n)] * H + n * H));
-  int64_t at = 0;
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t b = lists.offsets[size_t(t)], e = lists.offsets[size_t(t + 1)];
+  std::vector<T> kt;
+  for (int64_t t = 0, at = 0; t < n; ++t) {
+    const int64_t L = gather_listed_keys(keys, hd, lists, t, kt);
+    T* pt = probs.data() + at;  // [H, L + 1]
+    gemm(false, true, H, L, hd, scale, q + t * H * hd, hd, kt.data(), hd, T(0), pt, L + 1);
     for (int h = 0; h < H; ++h) {
-      const T* qh = q + (t * H + h) * hd;
-      T* p = probs.data() + at;
+      T* p = pt + h * (L + 1);
       T mx = sink[h];
-      for (int64_t j = b; j < e; ++j) {
-        const T* k = keys + lists.keys[size_t(j)] * hd;
-        T z = 0;
-        for (int64_t i = 0; i < hd; ++i) z += qh[i] * k[i];
-        p[j - b] = z * scale;
-        mx = std::max(mx, p[j - b]);
-      }
-      T denom = p[e - b] = std::exp(sink[h] - mx);
-      for (int64_t j = 0; j < e - b; ++j) denom += p[j] = std::exp(p[j] - mx);
-      for (int64_t j = 0; j <= e - b; ++j) p[j] /= denom;
-      T* oh = o + (t * H + h) * hd;
-      std::fill(oh, oh + hd, T(0));
-      for (int64_t j = b; j < e; ++j) {
-        const T* k = keys + lists.keys[size_t(j)] * hd;
-        for (int64_t i = 0; i < hd; ++i) oh[i] += p[j - b] * k[i];
-      }
-      at += e - b + 1;
+      for (int64_t j = 0; j < L; ++j) mx = std::max(mx, p[j]);
+      T denom = p[L] = std::exp(sink[h] - mx);
+      for (int64_t j = 0; j < L; ++j) denom += p[j] = std::exp(p[j] - mx);
+      for (int64_t j = 0; j <= L; ++j) p[j] /= denom;
     }
+    gemm(false, false, H, hd, L, T(1), pt, L + 1, kt.data(), hd, T(0), o + t * H * hd, hd);
+    at += H * (L + 1);
   }
 }
 
@@ -134,35 +134,32 @@ void sparse_attention_forward(const T* q /*[n, H, hd]*/, int64_t n, int H, int64
 template <typename T>
 void sparse_attention_backward(const T* q, int64_t n, int H, int64_t hd, const T* keys, const IndexLists& lists,
                                T scale, const std::vector<T>& probs, const T* dout, T* dq, T* dkeys, T* dsink) {
-  int64_t at = 0;
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t b = lists.offsets[size_t(t)], e = lists.offsets[size_t(t + 1)];
+  std::vector<T> kt, dz, dkt;
+  for (int64_t t = 0, at = 0; t < n; ++t) {
+    const int64_t L = gather_listed_keys(keys, hd, lists, t, kt);
+    const T* pt = probs.data() + at;
+    const T *qt = q + t * H * hd, *dot = dout + t * H * hd;
+    dz.resize(size_t(std::max<int64_t>(1, H * L)));
+    gemm(false, true, H, L, hd, T(1), dot, hd, kt.data(), hd, T(0), dz.data(), L);  // dp
     for (int h = 0; h < H; ++h) {
-      const T* qh = q + (t * H + h) * hd;
-      const T* doh = dout + (t * H + h) * hd;
-      const T* p = probs.data() + at;
+      const T* p = pt + h * (L + 1);
+      T* d = dz.data() + h * L;
       T sum = 0;
-      std::vector<T> dp(size_t(e - b));
-      for (int64_t j = b; j < e; ++j) {
-        const T* k = keys + lists.keys[size_t(j)] * hd;
-        T v = 0;
-        for (int64_t i = 0; i < hd; ++i) v += doh[i] * k[i];
-        dp[size_t(j - b)] = v;
-        sum += p[j - b] * v;
-      }
-      dsink[h] -= p[e - b] * sum;
-      for (int64_t j = b; j < e; ++j) {
-        const int64_t row = lists.keys[size_t(j)];
-        const T* k = keys + row * hd;
-        T* dk = dkeys + row * hd;
-        const T dz = p[j - b] * (dp[size_t(j - b)] - sum) * scale;
-        for (int64_t i = 0; i < hd; ++i) {
-          dq[(t * H + h) * hd + i] += dz * k[i];
-          dk[i] += dz * qh[i] + p[j - b] * doh[i];
-        }
-      }
-      at += e - b + 1;
+      for (int64_t j = 0; j < L; ++j) sum += p[j] * d[j];
+      dsink[h] -= p[L] * sum;
+      for (int64_t j = 0; j < L; ++j) d[j] = p[j] * (d[j] - sum) * scale;
     }
+    gemm(false, false, H, hd, L, T(1), dz.data(), L, kt.data(), hd, T(1), dq + t * H * hd, hd);
+    dkt.resize(kt.size());
+    gemm(true, false, L, hd, H, T(1), dz.data(), L, qt, hd, T(0), dkt.data(), hd);
+    gemm(true, false, L, hd, H, T(1), pt, L + 1, dot, hd, T(1), dkt.data(), hd);
+    const int64_t b = lists.offsets[size_t(t)];
+    for (int64_t j = 0; j < L; ++j) {
+      T* dk = dkeys + lists.keys[size_t(b + j)] * hd;
+      const T* src = dkt.data() + j * hd;
+      for (int64_t i = 0; i < hd; ++i) dk[i] += src[i];
+    }
+    at += H * (L + 1);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "model/config.h"
 #include "train/model.h"
 #include "train/optimizer.h"
@@ -40,25 +41,19 @@ class ModelOptimizer {
     });
   }
 
-  // params ← one step with gradients `grads` (shaped as params) at learning rate lr.
-  void step(ModelParams<float>& params, ModelParams<float>& grads, float lr) {
+  // params ← one step with gradients `grads` (shaped as params) at learning rate lr. Tensors are
+  // independent, so `pool` (if any) steps several at once; the result does not depend on it.
+  void step(ModelParams<float>& params, ModelParams<float>& grads, float lr, ThreadPool* pool = nullptr) {
     ++t_;
-    std::vector<std::vector<float>*> g;
+    std::vector<std::vector<float>*> w, g;
+    params.for_each("", [&](const std::string&, std::vector<float>& v) { w.push_back(&v); });
     grads.for_each("", [&](const std::string&, std::vector<float>& v) { g.push_back(&v); });
-    size_t i = 0;
-    params.for_each("", [&](const std::string&, std::vector<float>& w) {
-      Slot& s = slots_[i];
-      const std::vector<float>& gi = *g[i++];
-      if (s.group.kind == OptimizerKind::kMuon) {
-        MuonOptions o = opt_.muon;
-        if (!s.group.weight_decay) o.weight_decay = 0.0f;
-        muon_step(w.data(), gi.data(), s.m.data(), s.group.n_matrices, s.group.rows, s.group.cols, lr, o);
-      } else {
-        AdamWOptions o = opt_.adamw;
-        if (!s.group.weight_decay) o.weight_decay = 0.0f;
-        adamw_step(w.data(), gi.data(), s.m.data(), s.v.data(), int64_t(w.size()), t_, lr, o);
-      }
-    });
+    DSV4_CHECK(w.size() == slots_.size() && g.size() == slots_.size());
+    const auto step_range = [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) step_tensor(slots_[size_t(i)], *w[size_t(i)], *g[size_t(i)], lr);
+    };
+    if (pool) pool->parallel_for(int64_t(slots_.size()), 1, step_range);
+    else step_range(0, int64_t(slots_.size()));
   }
 
   // The optimizer state, for saving and restoring a run: f(name, m, v) per tensor in for_each order (v is
@@ -83,6 +78,18 @@ class ModelOptimizer {
     ParamGroup group;
     std::vector<float> m, v;  // Muon: momentum in m; AdamW: first and second moments
   };
+  void step_tensor(Slot& s, std::vector<float>& w, const std::vector<float>& g, float lr) const {
+    if (s.group.kind == OptimizerKind::kMuon) {
+      MuonOptions o = opt_.muon;
+      if (!s.group.weight_decay) o.weight_decay = 0.0f;
+      muon_step(w.data(), g.data(), s.m.data(), s.group.n_matrices, s.group.rows, s.group.cols, lr, o);
+    } else {
+      AdamWOptions o = opt_.adamw;
+      if (!s.group.weight_decay) o.weight_decay = 0.0f;
+      adamw_step(w.data(), g.data(), s.m.data(), s.v.data(), int64_t(w.size()), t_, lr, o);
+    }
+  }
+
   OptimizerConfig opt_;
   std::vector<Slot> slots_;
   int64_t t_ = 0;

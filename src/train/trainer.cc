@@ -77,6 +77,7 @@ std::map<std::string, std::string> options_metadata(const TrainerOptions& o, con
           {"balance_alpha", fmt::format("{}", o.balance_alpha)},
           {"bias_speed", fmt::format("{}", o.bias_speed)},
           {"mtp_weight", fmt::format("{}", o.mtp_weight)},
+          {"threads", std::to_string(o.threads)},
           {"model", fmt::format("vocab {} dim {} layers {} mtp {} experts {}", c.vocab_size, c.dim, c.n_layers,
                                 c.n_mtp_layers, c.n_routed_experts)}};
 }
@@ -89,6 +90,25 @@ SafetensorsEntry f32_entry(const std::string& name, const std::vector<float>& v)
 
 MoeParams<float>& ffn_of(ModelParams<float>& p, const ModelConfig& c, int l) {
   return l < c.n_layers ? p.layers[size_t(l)].ffn : p.mtp[size_t(l - c.n_layers)].block.ffn;
+}
+
+void add_params(ModelParams<float>& sum, ModelParams<float>& x) {
+  std::vector<std::vector<float>*> xs;
+  x.for_each("", [&](const std::string&, std::vector<float>& v) { xs.push_back(&v); });
+  size_t i = 0;
+  sum.for_each("", [&](const std::string&, std::vector<float>& v) {
+    const std::vector<float>& a = *xs[i++];
+    for (size_t j = 0; j < v.size(); ++j) v[j] += a[j];
+  });
+}
+
+void add_loads(std::vector<std::vector<int64_t>>& sum, const std::vector<std::vector<int64_t>>& x) {
+  if (sum.empty()) {
+    sum = x;
+    return;
+  }
+  for (size_t a = 0; a < x.size(); ++a)
+    for (size_t e = 0; e < x[a].size(); ++e) sum[a][e] += x[a][e];
 }
 
 }  // namespace
@@ -136,7 +156,9 @@ Trainer::Trainer(const ModelConfig& config, const TrainerOptions& options)
 
 void Trainer::initialize() {
   params_.resize(dims_);
-  grads_.resize(dims_);
+  pool_ = std::make_unique<ThreadPool>(opt_.threads);
+  workers_.resize(size_t(pool_->size()));
+  for (Worker& w : workers_) w.grads.resize(dims_);
   std::map<std::string, TensorSpec> specs;
   for (TensorSpec& s : expected_tensors(config_)) specs[s.name] = std::move(s);
   params_.for_each("", [&](const std::string& name, std::vector<float>& v) {
@@ -170,30 +192,35 @@ void Trainer::initialize() {
 StepStats Trainer::step(const std::vector<int32_t>& tokens) {
   const int64_t T = opt_.seq, windows = opt_.batch * opt_.grad_accum, V = dims_.vocab;
   DSV4_CHECK(int64_t(tokens.size()) >= T + 1);
-  grads_.for_each("", [](const std::string&, std::vector<float>& g) { std::fill(g.begin(), g.end(), 0.0f); });
   StepStats st;
   st.step = step_ + 1;
   st.lr = learning_rate(opt_, step_);
-  std::vector<std::vector<int64_t>> loads;
-  ModelSaved<float> saved;
-  double ce_sum = 0, obj_sum = 0;
+  std::vector<double> ce(static_cast<size_t>(windows)), obj(static_cast<size_t>(windows));  // summed in window order
   const uint64_t starts = uint64_t(tokens.size()) - uint64_t(T);
-  for (int64_t i = 0; i < windows; ++i) {
-    const uint64_t off = mix64(opt_.seed ^ mix64(uint64_t(step_) * 0x10000ull + uint64_t(i))) % starts;
-    const int32_t* ids = tokens.data() + off;
-    const int32_t* targets = ids + 1;
-    obj_sum += double(model_forward(dims_, params_, ids, targets, T, {}, saved));
-    ce_sum += double(cross_entropy_forward(saved.logits.data(), targets, T, V));
-    model_backward(dims_, params_, ids, targets, T, saved, grads_);
-    std::vector<std::vector<int64_t>> l = router_loads(dims_, {&saved});
-    if (loads.empty()) loads = std::move(l);
-    else
-      for (size_t a = 0; a < l.size(); ++a)
-        for (size_t e = 0; e < l[a].size(); ++e) loads[a][e] += l[a][e];
+  const int n_workers = int(workers_.size());
+  pool_->run([&](int w) {
+    Worker& wk = workers_[size_t(w)];
+    wk.grads.for_each("", [](const std::string&, std::vector<float>& g) { std::fill(g.begin(), g.end(), 0.0f); });
+    wk.loads.clear();
+    for (int64_t i = w; i < windows; i += n_workers) {
+      const uint64_t off = mix64(opt_.seed ^ mix64(uint64_t(step_) * 0x10000ull + uint64_t(i))) % starts;
+      const int32_t* ids = tokens.data() + off;
+      const int32_t* targets = ids + 1;
+      obj[size_t(i)] = double(model_forward(dims_, params_, ids, targets, T, {}, wk.saved));
+      ce[size_t(i)] = double(cross_entropy_forward(wk.saved.logits.data(), targets, T, V));
+      model_backward(dims_, params_, ids, targets, T, wk.saved, wk.grads);
+      add_loads(wk.loads, router_loads(dims_, {&wk.saved}));
+    }
+  });
+  ModelParams<float>& grads = workers_[0].grads;
+  std::vector<std::vector<int64_t>> loads = std::move(workers_[0].loads);
+  for (size_t w = 1; w < workers_.size(); ++w) {
+    add_params(grads, workers_[w].grads);
+    add_loads(loads, workers_[w].loads);
   }
   double sq = 0;
   const float inv = 1.0f / float(windows);
-  grads_.for_each("", [&](const std::string&, std::vector<float>& g) {
+  grads.for_each("", [&](const std::string&, std::vector<float>& g) {
     for (float& x : g) {
       x *= inv;
       sq += double(x) * x;
@@ -202,32 +229,44 @@ StepStats Trainer::step(const std::vector<int32_t>& tokens) {
   st.grad_norm = std::sqrt(sq);
   if (opt_.clip > 0 && st.grad_norm > opt_.clip) {
     const float s = float(opt_.clip / st.grad_norm);
-    grads_.for_each("", [&](const std::string&, std::vector<float>& g) {
+    grads.for_each("", [&](const std::string&, std::vector<float>& g) {
       for (float& x : g) x *= s;
     });
   }
-  optimizer_->step(params_, grads_, float(st.lr));
+  optimizer_->step(params_, grads, float(st.lr), pool_.get());
   update_router_biases(dims_, params_, loads, float(opt_.bias_speed));
   for (const std::vector<int64_t>& l : loads)
     if (!l.empty()) st.max_violation = std::max(st.max_violation, max_violation(l));
-  st.loss = ce_sum / double(windows);
-  st.objective = obj_sum / double(windows);
+  st.loss = std::accumulate(ce.begin(), ce.end(), 0.0) / double(windows);
+  st.objective = std::accumulate(obj.begin(), obj.end(), 0.0) / double(windows);
   st.tokens = windows * T;
   ++step_;
   return st;
 }
 
-ValStats Trainer::validate(const std::vector<int32_t>& tokens, int64_t max_tokens) const {
-  ValStats v;
-  ModelSaved<float> saved;
+ValStats Trainer::validate(const std::vector<int32_t>& tokens, int64_t max_tokens) {
+  std::vector<int64_t> starts;  // windows of seq + 1 tokens sharing one token, up to max_tokens predictions
   const int64_t n = int64_t(tokens.size());
-  for (int64_t start = 0; start + 1 < n; start += opt_.seq) {
-    if (max_tokens > 0 && v.tokens >= max_tokens) break;
-    const int64_t len = std::min(opt_.seq, n - 1 - start);  // predictions in this window
-    const int32_t* ids = tokens.data() + start;
-    model_forward(dims_, params_, ids, ids + 1, len, {}, saved);
-    v.nats += double(cross_entropy_forward(saved.logits.data(), ids + 1, len, dims_.vocab)) * double(len);
-    v.tokens += len;
+  for (int64_t start = 0, predicted = 0; start + 1 < n; start += opt_.seq) {
+    if (max_tokens > 0 && predicted >= max_tokens) break;
+    starts.push_back(start);
+    predicted += std::min(opt_.seq, n - 1 - start);
+  }
+  std::vector<double> nats(starts.size());
+  const int n_workers = int(workers_.size());
+  pool_->run([&](int w) {
+    ModelSaved<float>& saved = workers_[size_t(w)].saved;
+    for (size_t i = size_t(w); i < starts.size(); i += size_t(n_workers)) {
+      const int64_t len = std::min(opt_.seq, n - 1 - starts[i]);  // predictions in this window
+      const int32_t* ids = tokens.data() + starts[i];
+      model_forward(dims_, params_, ids, ids + 1, len, {}, saved);
+      nats[i] = double(cross_entropy_forward(saved.logits.data(), ids + 1, len, dims_.vocab)) * double(len);
+    }
+  });
+  ValStats v;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    v.nats += nats[i];
+    v.tokens += std::min(opt_.seq, n - 1 - starts[i]);
   }
   return v;
 }

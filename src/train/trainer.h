@@ -3,9 +3,9 @@
 // --resume) and the exported checkpoint in the official layout.
 //
 //   step k:  for each of batch·grad_accum windows (offsets from a hash of (seed, k, i): no RNG state),
-//            forward + backward with gradients summed, then averaged; optional clipping of the global
-//            gradient norm; one ModelOptimizer step at lr(k); the aux-loss-free bias update from the
-//            step's expert loads.
+//            forward + backward with gradients summed (window i on thread i mod threads), then averaged;
+//            optional clipping of the global gradient norm; one ModelOptimizer step at lr(k); the
+//            aux-loss-free bias update from the step's expert loads.
 //   lr(k):   linear warm-up over `warmup` steps to `lr`, then cosine decay to min_lr_ratio·lr at `steps`.
 //
 // Initialisation (DeepSeek does not publish its own; training.md §2.5): linears N(0, 1/in), embedding
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "model/config.h"
 #include "train/model.h"
 #include "train/model_optimizer.h"
@@ -46,6 +47,8 @@ struct TrainerOptions {
   double balance_alpha = 1e-4;  // V4
   double bias_speed = 1e-3;     // V4
   double mtp_weight = 0.3;      // V4 (before the decay phase)
+  int threads = 1;  // windows in parallel: each thread sums its windows' gradients, then the threads' sums
+                    // are added in order, so results depend on the count (a resume must keep it)
 };
 
 double learning_rate(const TrainerOptions& o, int64_t step);  // step counts from 0
@@ -76,7 +79,7 @@ class Trainer {
   StepStats step(const std::vector<int32_t>& tokens);
   // Main cross-entropy over consecutive windows of seq + 1 tokens sharing one token (as `dsv4 eval
   // --ctx seq+1` cuts them), at most `max_tokens` predictions (0: the whole sequence).
-  ValStats validate(const std::vector<int32_t>& tokens, int64_t max_tokens) const;
+  ValStats validate(const std::vector<int32_t>& tokens, int64_t max_tokens);
 
   int64_t steps_done() const { return step_; }
   const TrainerOptions& options() const { return opt_; }
@@ -95,7 +98,16 @@ class Trainer {
   ModelConfig config_;
   TrainerOptions opt_;
   ModelDims<float> dims_;
-  ModelParams<float> params_, grads_;
+  // One thread's share of a step: its windows' summed gradients and the buffers of one window.
+  struct Worker {
+    ModelParams<float> grads;
+    ModelSaved<float> saved;
+    std::vector<std::vector<int64_t>> loads;  // expert loads per MoE layer
+  };
+
+  ModelParams<float> params_;
+  std::vector<Worker> workers_;  // workers_[0].grads holds the step's total
+  std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ModelOptimizer> optimizer_;
   std::vector<std::pair<std::string, std::vector<float>>> indexer_;  // frozen, export only
   int64_t step_ = 0;

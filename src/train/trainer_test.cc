@@ -81,5 +81,34 @@ TEST(Trainer, StateRoundTripContinuesIdentically) {
   std::filesystem::remove(path);
 }
 
+// Threads share out the windows and add their gradient sums in order: the same step up to float rounding,
+// the same validation exactly (per-window sums, added in window order).
+TEST(Trainer, ThreadsShareTheWindowsOfAStep) {
+  const ModelConfig c = tiny_config();
+  TrainerOptions o;
+  o.steps = 4;
+  o.batch = 3;  // not a multiple of the threads
+  o.seq = 16;
+  std::vector<int32_t> tokens(300);
+  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 5 + i / 7) % 60);
+  TrainerOptions two = o;
+  two.threads = 2;
+  auto a = Trainer::create(c, o), b = Trainer::create(c, two);
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  for (int k = 0; k < 3; ++k) {
+    const StepStats x = a.value()->step(tokens), y = b.value()->step(tokens);
+    EXPECT_EQ(x.tokens, y.tokens);
+    EXPECT_NEAR(x.loss, y.loss, 1e-5 * x.loss) << k;
+    EXPECT_NEAR(x.grad_norm, y.grad_norm, 1e-4 * x.grad_norm) << k;
+  }
+  const ValStats va = a.value()->validate(tokens, 100), vb = b.value()->validate(tokens, 100);
+  EXPECT_EQ(va.tokens, vb.tokens);
+  EXPECT_NEAR(va.nats, vb.nats, 1e-4 * va.nats);  // three steps of rounding apart
+  auto fresh = Trainer::create(c, two);
+  ASSERT_TRUE(fresh.is_ok());
+  EXPECT_EQ(fresh.value()->validate(tokens, 0).nats, Trainer::create(c, two).value()->validate(tokens, 0).nats);
+  EXPECT_EQ(fresh.value()->validate(tokens, 0).nats, Trainer::create(c, o).value()->validate(tokens, 0).nats);
+}
+
 }  // namespace
 }  // namespace dsv4::train

@@ -34,6 +34,7 @@
 #include "model/cost.h"
 #include "model/model.h"
 #include "model/synthetic.h"
+#include "openblas_env.h"
 #include "runtime/session.h"
 
 namespace dsv4 {

@@ -121,6 +121,7 @@ struct TrainCliOptions {
   int64_t val_tokens = 0;   // validation predictions; 0: the whole split
   int64_t stop_at = 0;      // stop after this step (a checkpoint; --resume continues); 0: run to --steps
   uint64_t seed = 1;
+  int threads = 0;          // 0: one per core (DSV4_THREADS)
   bool resume = false;
   bool bench = false;       // time a few steps on random tokens instead (default config: configs/tiny-train.json)
 };

@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   trc->add_option("--stop-at", tr.stop_at, "stop after this step with a checkpoint (continue with --resume)")
       ->check(CLI::NonNegativeNumber);
   trc->add_option("--seed", tr.seed, "initialisation and data-order seed");
+  trc->add_option("--threads", tr.threads, "windows in parallel (default: one per core); results depend on it")
+      ->check(CLI::PositiveNumber);
   trc->add_flag("--resume", tr.resume, "continue the run saved in --out (same flags)");
   trc->add_flag("--bench", tr.bench, "print training throughput (tokens/s) on random tokens");
 
