@@ -82,9 +82,7 @@ TEST(Balance, SequenceLossGradientThroughTheGate) {
   moe_backward(m, p, x.data(), n, s, r.data(), dx.data(), g, dscores.data());
   std::vector<GradCheckTensor> t = param_tensors(p, g);
   t.push_back({"x", &x, &dx});
-  const GradCheckReport rep = grad_check(loss, t);
-  EXPECT_LT(rep.max_error, 1e-6) << rep.worst;
-  std::printf("  max error %.3g over %d coordinates\n", rep.max_error, rep.checked);
+  expect_passes(grad_check(loss, t));
   // The balance term alone reaches the gate: without it the gate's gradient differs.
   MoeParams<double> g2;
   g2.resize(m);

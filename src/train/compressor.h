@@ -23,6 +23,7 @@ struct CompressorDims {
   double norm_eps = 1e-6;
   int coff() const { return ratio == 4 ? 2 : 1; }
   int64_t width() const { return coff() * d; }
+  int slots() const { return coff() * ratio; }  // tokens pooled into one entry
 };
 
 template <typename T>
@@ -73,13 +74,29 @@ inline void compressor_slot(const CompressorDims& c, int64_t e, int i, int64_t* 
     *col = 0;
   }
 }
+
+// Entry e, channel ch: each slot's flat index into k and g ([n, coff·d]; −1 where the slot is missing) and
+// its softmax weight over g (0 where missing), normalised before use as the reference does. The backward
+// recomputes them rather than storing them.
+template <typename T>
+void compressor_slot_weights(const CompressorDims& c, const T* g, int64_t e, int64_t ch, int64_t* at, T* w) {
+  T mx = -INFINITY;
+  for (int i = 0; i < c.slots(); ++i) {
+    int64_t tok, col;
+    compressor_slot(c, e, i, &tok, &col);
+    at[i] = tok >= 0 ? tok * c.width() + col + ch : -1;
+    if (at[i] >= 0) mx = std::max(mx, g[at[i]]);
+  }
+  T denom = 0;
+  for (int i = 0; i < c.slots(); ++i) denom += w[i] = at[i] >= 0 ? std::exp(g[at[i]] - mx) : T(0);
+  for (int i = 0; i < c.slots(); ++i) w[i] /= denom;
+}
 }  // namespace detail
 
 template <typename T>
 void compressor_forward(const CompressorDims& c, const CompressorParams<T>& p, const std::vector<float>& freqs,
                         const T* x /*[n, D]*/, int64_t n, T* entries /*[n/r, d]*/, CompressorSaved<T>& s) {
   const int64_t W = c.width(), d = c.d, n_e = compressor_entries<T>(c, n);
-  const int n_slots = c.ratio == 4 ? 2 * c.ratio : c.ratio;
   s.k.resize(size_t(n * W));
   s.g.resize(size_t(n * W));
   s.pooled.resize(size_t(n_e * d));
@@ -87,27 +104,14 @@ void compressor_forward(const CompressorDims& c, const CompressorParams<T>& p, c
   linear_forward(x, p.wgate.data(), n, c.dim, W, s.g.data());
   for (int64_t t = 0; t < n; ++t)
     for (int64_t ch = 0; ch < W; ++ch) s.g[size_t(t * W + ch)] += p.ape[size_t((t % c.ratio) * W + ch)];
-  std::vector<T> w(static_cast<size_t>(n_slots));
+  std::vector<int64_t> at(size_t(c.slots()));
+  std::vector<T> w(size_t(c.slots()));
   for (int64_t e = 0; e < n_e; ++e) {
     for (int64_t ch = 0; ch < d; ++ch) {
-      T mx = -INFINITY;
-      for (int i = 0; i < n_slots; ++i) {
-        int64_t tok, col;
-        detail::compressor_slot(c, e, i, &tok, &col);
-        if (tok >= 0) mx = std::max(mx, s.g[size_t(tok * W + col + ch)]);
-      }
-      T denom = 0;
-      for (int i = 0; i < n_slots; ++i) {
-        int64_t tok, col;
-        detail::compressor_slot(c, e, i, &tok, &col);
-        denom += w[size_t(i)] = tok >= 0 ? std::exp(s.g[size_t(tok * W + col + ch)] - mx) : T(0);
-      }
+      detail::compressor_slot_weights(c, s.g.data(), e, ch, at.data(), w.data());
       T acc = 0;
-      for (int i = 0; i < n_slots; ++i) {
-        int64_t tok, col;
-        detail::compressor_slot(c, e, i, &tok, &col);
-        if (tok >= 0) acc += w[size_t(i)] / denom * s.k[size_t(tok * W + col + ch)];
-      }
+      for (int i = 0; i < c.slots(); ++i)
+        if (at[size_t(i)] >= 0) acc += w[size_t(i)] * s.k[size_t(at[size_t(i)])];
       s.pooled[size_t(e * d + ch)] = acc;
     }
     rmsnorm_forward(s.pooled.data() + e * d, p.norm.data(), 1, d, T(c.norm_eps), entries + e * d);
@@ -121,9 +125,9 @@ void compressor_backward(const CompressorDims& c, const CompressorParams<T>& p, 
                          const T* x, int64_t n, const CompressorSaved<T>& s, const T* dentries, T* dx,
                          CompressorParams<T>& grad) {
   const int64_t W = c.width(), d = c.d, n_e = compressor_entries<T>(c, n);
-  const int n_slots = c.ratio == 4 ? 2 * c.ratio : c.ratio;
   std::vector<T> dk(size_t(n * W), T(0)), dg(size_t(n * W), T(0)), de(static_cast<size_t>(d)), dpooled(static_cast<size_t>(d)),
-      w(static_cast<size_t>(n_slots));
+      w(size_t(c.slots()));
+  std::vector<int64_t> at(size_t(c.slots()));
   for (int64_t e = 0; e < n_e; ++e) {
     std::copy_n(dentries + e * d, d, de.begin());
     rope_backward(de.data() + d - c.rope_dim, freqs, e * c.ratio, false);
@@ -132,27 +136,13 @@ void compressor_backward(const CompressorDims& c, const CompressorParams<T>& p, 
                      grad.norm.data());
     for (int64_t ch = 0; ch < d; ++ch) {
       // pooled = Σ w_i k_i with w = softmax(g): dk_i = w_i·dp, dg_i = w_i·(k_i − pooled)·dp.
-      T mx = -INFINITY;
-      for (int i = 0; i < n_slots; ++i) {
-        int64_t tok, col;
-        detail::compressor_slot(c, e, i, &tok, &col);
-        if (tok >= 0) mx = std::max(mx, s.g[size_t(tok * W + col + ch)]);
-      }
-      T denom = 0;
-      for (int i = 0; i < n_slots; ++i) {
-        int64_t tok, col;
-        detail::compressor_slot(c, e, i, &tok, &col);
-        denom += w[size_t(i)] = tok >= 0 ? std::exp(s.g[size_t(tok * W + col + ch)] - mx) : T(0);
-      }
+      detail::compressor_slot_weights(c, s.g.data(), e, ch, at.data(), w.data());
       const T pooled = s.pooled[size_t(e * d + ch)], dp = dpooled[size_t(ch)];
-      for (int i = 0; i < n_slots; ++i) {
-        int64_t tok, col;
-        detail::compressor_slot(c, e, i, &tok, &col);
-        if (tok < 0) continue;
-        const size_t at = size_t(tok * W + col + ch);
-        const T wi = w[size_t(i)] / denom;
-        dk[at] += wi * dp;
-        dg[at] += wi * (s.k[at] - pooled) * dp;
+      for (int i = 0; i < c.slots(); ++i) {
+        if (at[size_t(i)] < 0) continue;
+        const size_t a = size_t(at[size_t(i)]);
+        dk[a] += w[size_t(i)] * dp;
+        dg[a] += w[size_t(i)] * (s.k[a] - pooled) * dp;
       }
     }
   }

@@ -5,10 +5,14 @@
 // all tensors of the check — relative, except that components a thousand times smaller than G are
 // compared against that scale: the finite differences' own error is absolute (ε·|L|/h rounding), the
 // same for every tensor of one loss, so their relative error there is noise, not a wrong gradient.
+// Also the random fixtures the checks share. Test-only: included by the *_test.cc files alone.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <random>
 #include <string>
@@ -70,6 +74,13 @@ inline GradCheckReport grad_check(const std::function<double()>& loss, const std
   return report;
 }
 
+// The tolerance of every check, op to whole model (training.md §5).
+inline void expect_passes(const GradCheckReport& r) {
+  EXPECT_GT(r.checked, 0);
+  EXPECT_LT(r.max_error, 1e-6) << r.worst;
+  std::printf("  max error %.3g over %d coordinates\n", r.max_error, r.checked);
+}
+
 // Σ r ⊙ y: the scalar whose gradient with respect to y is r (a random projection of an op's output).
 inline double project(const std::vector<double>& r, const std::vector<double>& y) {
   double s = 0;
@@ -99,13 +110,14 @@ std::vector<GradCheckTensor> param_tensors(P& params, P& grads, const std::strin
   return out;
 }
 
-// Fills every tensor of a parameter struct with N(mean, scale²) values (norm weights around 1 are the
-// caller's business: pass them through `tweak`).
+// Fills every tensor of a parameter struct with N(0, scale²) values, RMSNorm weights (names ending in
+// "norm.weight") with N(1, scale²) so that normalised activations keep their size.
 template <typename P>
 void randomize(P& params, std::mt19937_64& rng, double scale) {
   std::normal_distribution<double> nd(0.0, scale);
-  params.for_each("", [&](const std::string&, std::vector<double>& v) {
-    for (double& x : v) x = nd(rng);
+  params.for_each("", [&](const std::string& name, std::vector<double>& v) {
+    const bool norm = name.ends_with("norm.weight");
+    for (double& x : v) x = nd(rng) + (norm ? 1.0 : 0.0);
   });
 }
 

@@ -11,12 +11,6 @@
 namespace dsv4::train {
 namespace {
 
-void expect_passes(const GradCheckReport& r, double tol = 1e-6) {
-  EXPECT_GT(r.checked, 0);
-  EXPECT_LT(r.max_error, tol) << r.worst;
-  std::printf("  max error %.3g over %d coordinates\n", r.max_error, r.checked);
-}
-
 TEST(HcGrad, SinkhornUnrolledThroughEveryRound) {
   std::mt19937_64 rng(1);
   const int n = 4, iters = 20;

@@ -64,13 +64,6 @@ ModelParams<double> tiny_params(const ModelDims<double>& m, uint64_t seed) {
   ModelParams<double> p;
   p.resize(m);
   randomize(p, rng, 0.5);
-  std::vector<std::vector<double>*> norms = {&p.norm};
-  for (auto& l : p.layers) norms.insert(norms.end(), {&l.attn_norm, &l.ffn_norm, &l.attn.q_norm, &l.attn.kv_norm, &l.attn.compressor.norm});
-  for (auto& k : p.mtp)
-    norms.insert(norms.end(), {&k.enorm, &k.hnorm, &k.norm, &k.block.attn_norm, &k.block.ffn_norm,
-                               &k.block.attn.q_norm, &k.block.attn.kv_norm});
-  for (auto* v : norms)
-    for (double& w : *v) w += 1.0;
   for (int32_t v = 0; v < m.vocab; ++v) {  // hash table: two distinct experts per token
     p.tid2eid[0][size_t(2 * v)] = v % 4;
     p.tid2eid[0][size_t(2 * v + 1)] = (v + 1 + v / 4) % 4 == v % 4 ? (v + 2) % 4 : (v + 1 + v / 4) % 4;
@@ -106,9 +99,8 @@ TEST(TrainModel, GradientCheckEndToEnd) {
   EXPECT_GT(s.blocks[1].balance_loss, 0.0);
   EXPECT_GT(s.mtp[0].block.balance_loss, 0.0);
   model_backward(m, p, kIds.data(), targets.data(), n, s, g);
-  const GradCheckReport rep = grad_check(loss, param_tensors(p, g), 4);
-  EXPECT_LT(rep.max_error, 1e-6) << rep.worst;
-  std::printf("  loss %.4f, max error %.3g over %d coordinates\n", l0, rep.max_error, rep.checked);
+  std::printf("  loss %.4f\n", l0);
+  expect_passes(grad_check(loss, param_tensors(p, g), 4));
 }
 
 TEST(TrainModel, RouterLoadsAndBiasUpdate) {

@@ -10,14 +10,6 @@
 namespace dsv4::train {
 namespace {
 
-constexpr double kTol = 1e-6;
-
-void expect_passes(const GradCheckReport& r, double tol = kTol) {
-  EXPECT_GT(r.checked, 0);
-  EXPECT_LT(r.max_error, tol) << r.worst;
-  std::printf("  max error %.3g over %d coordinates\n", r.max_error, r.checked);
-}
-
 TEST(OpsGrad, Embedding) {
   std::mt19937_64 rng(1);
   const int64_t V = 7, D = 5, n = 6;

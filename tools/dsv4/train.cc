@@ -20,9 +20,9 @@
 #include "commands.h"
 #include "base/thread_pool.h"
 #include "io/files.h"
-#include "loss_plot.h"
 #include "model/config.h"
 #include "openblas_env.h"
+#include "svg_plot.h"
 #include "train/trainer.h"
 
 namespace dsv4 {
@@ -159,7 +159,7 @@ int run_train(const TrainCliOptions& o) {
   // The log: on --resume, the lines up to the saved step are kept (a run killed after its last checkpoint
   // logged steps that will be redone) and the curve is rebuilt from them.
   const std::string log_path = o.out + "/log.jsonl";
-  LossSeries train_curve{"train", "#1f77b4", {}}, val_curve{"validation", "#d62728", {}};
+  PlotSeries train_curve{"train", {}}, val_curve{"validation", {}};
   std::string kept;
   if (o.resume) {
     const std::string state = o.out + "/train_state.safetensors";
@@ -192,7 +192,9 @@ int run_train(const TrainCliOptions& o) {
   };
   auto checkpoint = [&]() -> Status {
     DSV4_RETURN_IF_ERROR(write_checkpoint(t, o.out, files));
-    return write_file_atomically(o.out + "/loss.svg", loss_curve_svg({train_curve, val_curve}));
+    return write_svg_plot({.title = "Training loss", .x_label = "step", .y_label = "loss (nats/token)",
+                           .y_bytes = false, .series = {train_curve, val_curve}, .log_axes = false},
+                          o.out + "/loss.svg");
   };
 
   if (t.steps_done() == 0) validate();
