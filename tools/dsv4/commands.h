@@ -127,6 +127,15 @@ struct TrainCliOptions {
 };
 int run_train(const TrainCliOptions& o);
 
+struct PlotRunsOptions {
+  std::vector<std::string> runs;  // run directories of `dsv4 train` (their log.jsonl)
+  std::string out;                // SVG to write; empty: the table only
+  std::string title = "Validation loss";
+  std::string baseline;           // a run's name: steps each run takes to reach its final validation loss
+  bool train = false;             // plot the training loss instead of the validation loss
+};
+int run_plot_runs(const PlotRunsOptions& o);
+
 struct BenchOptions {
   std::string model;      // model directory; empty: the synthetic model of `config`
   std::string config;     // empty: configs/bench-v4.json

@@ -86,10 +86,13 @@ void print_parameters(const ModelConfig& c, const std::vector<TensorSpec>& specs
     if (s.role == TensorRole::kEmbedding) embedding += p;
   }
   const double active = total - experts + experts * c.n_activated_experts / c.n_routed_experts;
-  fmt::print("parameters   total {:.1f} B without MTP (MTP block {:.2f} B, {:.1f} B in all)\n", total / 1e9,
-             mtp / 1e9, (total + mtp) / 1e9);
-  fmt::print("             active per token {:.1f} B excluding the embedding, {:.1f} B including it\n",
-             (active - embedding) / 1e9, active / 1e9);
+  const bool billions = total >= 1e9;  // V4-Flash/Pro in B, small trained models in M
+  const double unit = billions ? 1e9 : 1e6;
+  const char* u = billions ? "B" : "M";
+  fmt::print("parameters   total {:.1f} {} without MTP (MTP block {:.2f} {}, {:.1f} {} in all)\n", total / unit, u,
+             mtp / unit, u, (total + mtp) / unit, u);
+  fmt::print("             active per token {:.1f} {} excluding the embedding, {:.1f} {} including it\n",
+             (active - embedding) / unit, u, active / unit, u);
 }
 
 void print_bytes(const std::vector<TensorSpec>& specs) {

@@ -122,6 +122,14 @@ int main(int argc, char** argv) {
   trc->add_flag("--resume", tr.resume, "continue the run saved in --out (same flags)");
   trc->add_flag("--bench", tr.bench, "print training throughput (tokens/s) on random tokens");
 
+  dsv4::PlotRunsOptions plot;
+  auto* plc = app.add_subcommand("plot-runs", "Compare training runs: a table of validation losses and an SVG of the curves");
+  plc->add_option("runs", plot.runs, "run directories written by `dsv4 train`")->required();
+  plc->add_option("--out", plot.out, "SVG file of the curves");
+  plc->add_option("--title", plot.title, "the plot's title");
+  plc->add_option("--baseline", plot.baseline, "run name: the step at which each run reaches its final validation loss");
+  plc->add_flag("--train", plot.train, "plot the training loss instead");
+
   auto* rd = app.add_subcommand("render", "Chat request JSON on stdin → the exact V4 prompt on stdout");
 
   dsv4::ParseOptions parse;
@@ -183,5 +191,6 @@ int main(int argc, char** argv) {
   if (*ms) return dsv4::run_make_synthetic(synth);
   if (*bn) return dsv4::run_bench(bench);
   if (*trc) return dsv4::run_train(tr);
+  if (*plc) return dsv4::run_plot_runs(plot);
   return 2;
 }
