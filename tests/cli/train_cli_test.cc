@@ -126,7 +126,7 @@ TEST_F(TrainCli, ResumeIsBitExact) {
 TEST_F(TrainCli, BenchPrintsTokensPerSecond) {
   const auto r = testing::run_command(kBin + " train --bench --batch 1 --seq 32");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("tiny-train.json"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("shakespeare-v4.json"), std::string::npos) << r.out;
   const size_t at = r.out.find(" tokens/s");
   ASSERT_NE(at, std::string::npos) << r.out;
   EXPECT_GT(std::stod(r.out.substr(r.out.rfind(' ', at - 1) + 1)), 0.0) << r.out;

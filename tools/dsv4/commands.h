@@ -123,7 +123,7 @@ struct TrainCliOptions {
   uint64_t seed = 1;
   int threads = 0;          // 0: one per core (DSV4_THREADS)
   bool resume = false;
-  bool bench = false;       // time a few steps on random tokens instead (default config: configs/tiny-train.json)
+  bool bench = false;       // time a few steps on random tokens instead (default config: configs/shakespeare-v4.json, the shipped model)
 };
 int run_train(const TrainCliOptions& o);
 

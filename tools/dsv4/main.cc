@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   trc->add_option("--threads", tr.threads, "windows in parallel (default: one per core); results depend on it")
       ->check(CLI::PositiveNumber);
   trc->add_flag("--resume", tr.resume, "continue the run saved in --out (same flags)");
-  trc->add_flag("--bench", tr.bench, "print training throughput (tokens/s) on random tokens");
+  trc->add_flag("--bench", tr.bench, "print training throughput (tokens/s) on random tokens (default --config: configs/shakespeare-v4.json)");
 
   dsv4::PlotRunsOptions plot;
   auto* plc = app.add_subcommand("plot-runs", "Compare training runs: a table of validation losses and an SVG of the curves");

@@ -75,7 +75,7 @@ int fail(const Status& s) {
 
 int run_bench_train(const TrainCliOptions& o) {
   const train::TrainerOptions options = trainer_options(o);
-  const std::string config = o.config.empty() ? std::string(DSV4_SOURCE_DIR) + "/configs/tiny-train.json" : o.config;
+  const std::string config = o.config.empty() ? std::string(DSV4_SOURCE_DIR) + "/configs/shakespeare-v4.json" : o.config;
   Result<ModelConfig> c = load_model_config(config);
   if (!c.is_ok()) return fail(c.status());
   Result<std::unique_ptr<train::Trainer>> t = train::Trainer::create(c.value(), options);
