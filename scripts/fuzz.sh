@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for the given seconds (default 30), starting
 # from golden data as seeds: checkpoints and configs for the model parsers, chat completions and requests
-# for the chat parser and renderer, both for the tokenizer. Any crash or sanitizer report fails the script.
+# for the chat parser and renderer, both for the tokenizer, the requests as OpenAI bodies for the server's
+# request parser. Any crash or sanitizer report fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
-targets=(safetensors_fuzz config_fuzz chat_parse_fuzz chat_render_fuzz tokenizer_fuzz)
+targets=(safetensors_fuzz config_fuzz chat_parse_fuzz chat_render_fuzz tokenizer_fuzz openai_request_fuzz)
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDSV4_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_CXX_FLAGS=-O1 >/dev/null
 cmake --build build-fuzz --target "${targets[@]}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/st" "$work/cfg" "$work/parse" "$work/render" "$work/tok"
+mkdir -p "$work/st" "$work/cfg" "$work/parse" "$work/render" "$work/tok" "$work/openai"
 for f in tests/data/golden/*/model.safetensors; do
   head -c 65536 "$f" > "$work/st/$(basename "$(dirname "$f")")"  # header + some data: truncated seeds
 done
@@ -30,6 +31,10 @@ for i, line in enumerate((golden / "cases.jsonl").read_text(encoding="utf-8").sp
     record = json.loads(line)
     (work / "tok" / f"prompt{i}").write_bytes(record.pop("prompt").encode())
     (work / "render" / f"request{i}").write_bytes(json.dumps(record, ensure_ascii=False).encode())
+    # The same request as an OpenAI body (the server's request parser).
+    body = {"model": "dsv4", **{k: v for k, v in record.items() if k in ("messages", "tools")}}
+    (work / "openai" / f"request{i}").write_bytes(json.dumps(body, ensure_ascii=False).encode())
+(work / "openai" / "completion").write_bytes(b'{"model": "dsv4", "prompt": "Hi", "max_tokens": 4, "stop": ["a"]}')
 PY
 run() {  # run TARGET CORPUS [libFuzzer flags...]
   echo "$1:"
@@ -40,3 +45,4 @@ run config_fuzz cfg
 run chat_parse_fuzz parse
 run chat_render_fuzz render
 run tokenizer_fuzz tok
+run openai_request_fuzz openai

@@ -56,7 +56,7 @@ void Generator::finish(bool stopped, const std::function<void(std::string_view)>
   done_ = true;
 }
 
-Status Generator::step(const std::function<void(std::string_view)>& on_text) {
+Result<std::vector<int32_t>> Generator::sample(const std::function<void(std::string_view)>& on_text) {
   if (done_) return Status::error("the generation has ended");
   const std::span<float> logits = session_.logits().first(size_t(vocab_));
   if (options_.constraint) options_.constraint->mask(logits);
@@ -68,7 +68,7 @@ Status Generator::step(const std::function<void(std::string_view)>& on_text) {
     return Status::error("constrained decoding: the sampler picked a masked token ({})", t.token);
   if (t.token == options_.eos_id) {
     finish(true, on_text);
-    return Status::ok();
+    return std::vector<int32_t>{};
   }
   // Jump-forward: text the grammar fixes from here on (a literal's rest, e.g. DSML tags) is appended as
   // its own tokens in one forward call instead of one sampling step each. Not when log-probabilities are
@@ -96,18 +96,27 @@ Status Generator::step(const std::function<void(std::string_view)>& on_text) {
     if (cut != std::string::npos) {
       pending_.resize(cut);
       finish(true, on_text);
-      return Status::ok();
+      return std::vector<int32_t>{};
     }
     flush(pending_.size() - held_suffix(pending_, stops_), on_text);
     if (int(g_.tokens.size()) >= options_.max_tokens || cached + int64_t(i) >= session_.context()) {
       finish(false, on_text);  // max_tokens or a full context
-      return Status::ok();
+      return std::vector<int32_t>{};
     }
   }
-  if (run.size() == 1) return session_.append(t.token);
+  return run;
+}
+
+Status Generator::feed(std::span<const int32_t> run) {
+  if (run.size() == 1) return session_.append(run[0]);
   std::vector<int32_t> all = session_.tokens();
   all.insert(all.end(), run.begin(), run.end());
   return session_.sync(all);
+}
+
+Status Generator::step(const std::function<void(std::string_view)>& on_text) {
+  DSV4_ASSIGN_OR_RETURN(const std::vector<int32_t> run, sample(on_text));
+  return run.empty() ? Status::ok() : feed(run);
 }
 
 Result<Generation> generate(Session& session, const Tokenizer& tokenizer, const GenerateOptions& options,

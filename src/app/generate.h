@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,11 @@ class Generator {
   // Samples one token, passes the text that became final to `on_text` and feeds the token to the session
   // unless the generation ends with it. Call only while !done().
   Status step(const std::function<void(std::string_view)>& on_text);
+  // step() in two halves, for a caller that feeds several sessions in one batched forward step
+  // (Session::append_batch): sample() does everything but feeding and returns the tokens the session must
+  // take before the next sample() — one, or a jump-forward run; none once done(). feed() feeds them alone.
+  Result<std::vector<int32_t>> sample(const std::function<void(std::string_view)>& on_text);
+  Status feed(std::span<const int32_t> run);
   bool done() const { return done_; }
   const Generation& result() const { return g_; }
 

@@ -17,11 +17,10 @@ namespace dsv4 {
 
 namespace {
 
-float* project_queries(const LayerContext& ctx, const AttentionWeights& w, const float* qr) {
+// A sequence's queries (wq_b output, in place): weightless RMS norm per head, RoPE at their positions.
+void finish_queries(const LayerContext& ctx, float* q) {
   const ModelConfig& c = ctx.config;
   const int hd = c.head_dim, rd = c.rope_head_dim;
-  float* q = ctx.arena.alloc<float>(size_t(ctx.n * c.n_heads * hd));
-  matmul(w.wq_b, qr, ctx.n, q);
   default_thread_pool().parallel_for(ctx.n * c.n_heads, 16, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {  // r = token · n_heads + head
       float* qh = q + r * hd;
@@ -29,16 +28,13 @@ float* project_queries(const LayerContext& ctx, const AttentionWeights& w, const
       rope_apply(qh + hd - rd, ctx.rope, ctx.start_pos + r / c.n_heads);
     }
   });
-  return q;
 }
 
-// The call's KV rows, rounded to the cache's storage format (kv_round_trip) so that a query reads the
-// same values whether a row comes from this call or, in a later call, from the cache.
-float* project_kv(const LayerContext& ctx, const AttentionWeights& w, const KvRowLayout& layout, const float* x) {
+// A sequence's KV rows (wkv output, in place), rounded to the cache's storage format (kv_round_trip) so
+// that a query reads the same values whether a row comes from this call or, in a later call, from the cache.
+void finish_kv(const LayerContext& ctx, const AttentionWeights& w, const KvRowLayout& layout, float* kv) {
   const ModelConfig& c = ctx.config;
   const int hd = c.head_dim, rd = c.rope_head_dim;
-  float* kv = ctx.arena.alloc<float>(size_t(ctx.n * hd));
-  matmul(w.wkv, x, ctx.n, kv);
   default_thread_pool().parallel_for(ctx.n, 4, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       float* row = kv + t * hd;
@@ -48,7 +44,6 @@ float* project_kv(const LayerContext& ctx, const AttentionWeights& w, const KvRo
       kv_round_trip(layout, row);
     }
   });
-  return kv;
 }
 
 // FP32 views of the stored rows a call reads: in place for an FP32 cache; otherwise decoded once per call
@@ -124,57 +119,108 @@ void write_window(const LayerContext& ctx, LayerState& state, const float* kv) {
 }
 
 // u[g] = o[g] · wo_a[g]ᵀ for each group of n_heads / o_groups consecutive heads, then out = wo_b(u).
-void output_projection(const LayerContext& ctx, const AttentionWeights& w, const float* o, float* out) {
-  const ModelConfig& c = ctx.config;
+void output_projection(const LayerBatch& batch, const AttentionWeights& w, const float* o, float* out) {
+  const ModelConfig& c = batch.config();
+  const int64_t n = batch.rows;
   const int64_t G = c.o_groups, R = c.o_lora_rank, group_width = int64_t(c.n_heads) * c.head_dim / G;
-  float* og = ctx.arena.alloc<float>(size_t(ctx.n * group_width));
-  float* ug = ctx.arena.alloc<float>(size_t(ctx.n * R));
-  float* u = ctx.arena.alloc<float>(size_t(ctx.n * G * R));
+  float* og = batch.arena().alloc<float>(size_t(n * group_width));
+  float* ug = batch.arena().alloc<float>(size_t(n * R));
+  float* u = batch.arena().alloc<float>(size_t(n * G * R));
   for (int64_t g = 0; g < G; ++g) {
-    for (int64_t t = 0; t < ctx.n; ++t)
+    for (int64_t t = 0; t < n; ++t)
       std::copy_n(o + t * G * group_width + g * group_width, group_width, og + t * group_width);
-    matmul(weight_rows(w.wo_a, g * R, (g + 1) * R), og, ctx.n, ug);
-    for (int64_t t = 0; t < ctx.n; ++t) std::copy_n(ug + t * R, R, u + t * G * R + g * R);
+    matmul(weight_rows(w.wo_a, g * R, (g + 1) * R), og, n, ug);
+    for (int64_t t = 0; t < n; ++t) std::copy_n(ug + t * R, R, u + t * G * R + g * R);
   }
-  matmul(w.wo_b, u, ctx.n, out);
+  matmul(w.wo_b, u, n, out);
+}
+
+// What a sequence's queries read besides the call's own KV rows: its stored rows and, for ratio 4, the
+// indexer's picks.
+struct SequenceReads {
+  StoredRows stored;
+  IndexerPicks picks;
+  const float* kv;  // the sequence's rows of the call's KV
+  int64_t max_list;
+};
+
+// Everything of one sequence that touches its state before the queries attend: RoPE of its queries and
+// KV rows, its compressors (which store completed entries) and the indexer.
+SequenceReads prepare_sequence(const LayerContext& ctx, const AttentionWeights& w, LayerState& state, float* q,
+                               float* kv, const CompressorInput* entries_in, const IndexerInput* index_in) {
+  const ModelConfig& c = ctx.config;
+  const int ratio = c.ratio(ctx.layer);
+  finish_queries(ctx, q);
+  finish_kv(ctx, w, state.window.layout, kv);
+  SequenceReads r{};
+  if (ratio) compressor_forward(ctx, w.compressor, CompressedKind::kAttentionKv, state.compressor, *entries_in,
+                                state.entries);
+  if (ratio == 4) r.picks = indexer_select(ctx, w.indexer, state, *index_in);
+  r.stored = stored_rows(ctx, state);
+  r.kv = kv;
+  r.max_list = c.window_size + (ratio == 4 ? c.index_topk : ratio ? (ctx.start_pos + ctx.n) / ratio : 0);
+  return r;
 }
 
 }  // namespace
 
-void attention_forward(const LayerContext& ctx, const AttentionWeights& w, LayerState& state, const float* x,
-                       float* out) {
-  const ModelConfig& c = ctx.config;
-  const int hd = c.head_dim, ratio = c.ratio(ctx.layer);
+void attention_forward(const LayerBatch& batch, const AttentionWeights& w, const float* x, float* out) {
+  const ModelConfig& c = batch.config();
+  Arena& arena = batch.arena();
+  const int hd = c.head_dim, ratio = c.ratio(batch.layer());
+  const int64_t n = batch.rows, q_width = int64_t(c.n_heads) * hd;
 
-  float* qr = ctx.arena.alloc<float>(size_t(ctx.n * c.q_lora_rank));
-  matmul(w.wq_a, x, ctx.n, qr);
-  for (int64_t t = 0; t < ctx.n; ++t)
+  // The products with the layer's weights, once over every row of the batch.
+  float* qr = arena.alloc<float>(size_t(n * c.q_lora_rank));
+  matmul(w.wq_a, x, n, qr);
+  for (int64_t t = 0; t < n; ++t)
     rmsnorm(qr + t * c.q_lora_rank, w.q_norm.data(), c.q_lora_rank, c.norm_eps, qr + t * c.q_lora_rank);
-  const float* q = project_queries(ctx, w, qr);
-  const float* kv = project_kv(ctx, w, state.window.layout, x);
+  float* q = arena.alloc<float>(size_t(n * q_width));
+  matmul(w.wq_b, qr, n, q);
+  float* kv = arena.alloc<float>(size_t(n * hd));
+  matmul(w.wkv, x, n, kv);
+  CompressorInput entries_in{};
+  IndexerInput index_in{};
+  if (ratio) entries_in = compressor_project(w.compressor, x, n, arena);
+  if (ratio == 4) index_in = indexer_project(c, w.indexer, x, qr, n, arena);
 
-  IndexerPicks picks{};
-  if (ratio) compressor_forward(ctx, w.compressor, CompressedKind::kAttentionKv, state.compressor, x,
-                                state.entries);
-  if (ratio == 4) picks = indexer_select(ctx, w.indexer, state, x, qr);
-  const StoredRows stored = stored_rows(ctx, state);
+  // Per sequence: its positions and its state.
+  const size_t n_seqs = batch.seqs.size();
+  SequenceReads* reads = arena.alloc<SequenceReads>(n_seqs);
+  int32_t* row_seq = arena.alloc<int32_t>(size_t(n));  // row → its sequence
+  int64_t* seq_row0 = arena.alloc<int64_t>(n_seqs);
+  int64_t max_list = 0;
+  for (size_t i = 0, r0 = 0; i < n_seqs; r0 += size_t(batch.seqs[i].n), ++i) {
+    const LayerContext& ctx = batch.seqs[i];
+    const CompressorInput entries_i = ratio ? entries_in.from_row(int64_t(r0)) : entries_in;
+    const IndexerInput index_i = ratio == 4 ? index_in.from_row(int64_t(r0)) : index_in;
+    reads[i] = prepare_sequence(ctx, w, *batch.states[i], q + int64_t(r0) * q_width, kv + int64_t(r0) * hd,
+                                &entries_i, &index_i);
+    seq_row0[i] = int64_t(r0);
+    std::fill_n(row_seq + r0, ctx.n, int32_t(i));
+    max_list = std::max(max_list, reads[i].max_list);
+  }
 
-  const int64_t max_list = c.window_size + (ratio == 4 ? c.index_topk : ratio ? (ctx.start_pos + ctx.n) / ratio : 0);
-  float* o = ctx.arena.alloc<float>(size_t(ctx.n * c.n_heads * hd));
-  // Queries are independent: a prefill splits them between threads (their products then run on one
-  // thread each); a single query lets its products use every thread.
-  default_thread_pool().parallel_for(ctx.n, 1, [&](int64_t t0, int64_t t1) {
+  float* o = arena.alloc<float>(size_t(n * q_width));
+  // Queries are independent, whichever sequence they belong to: a prefill or a batch splits them between
+  // threads (their products then run on one thread each); a single query lets its products use every thread.
+  default_thread_pool().parallel_for(n, 1, [&](int64_t r0, int64_t r1) {
     thread_local std::vector<const float*> list;
     thread_local std::vector<float> pick_rows;
     list.resize(size_t(max_list));
-    if (ratio == 4 && !state.entries.is_f32()) pick_rows.resize(size_t(c.index_topk) * size_t(hd));
-    for (int64_t t = t0; t < t1; ++t) {
-      const int n_list = gather_entries(ctx, state, stored, kv, t, picks, pick_rows.data(), list.data());
-      attend(ctx, w, list.data(), n_list, q + t * c.n_heads * hd, ctx.start_pos + t, o + t * c.n_heads * hd);
+    if (ratio == 4) pick_rows.resize(size_t(c.index_topk) * size_t(hd));
+    for (int64_t r = r0; r < r1; ++r) {
+      const int32_t i = row_seq[r];
+      const LayerContext& ctx = batch.seqs[size_t(i)];
+      const SequenceReads& s = reads[i];
+      const int64_t t = r - seq_row0[i];
+      const int n_list = gather_entries(ctx, *batch.states[size_t(i)], s.stored, s.kv, t, s.picks, pick_rows.data(),
+                                        list.data());
+      attend(ctx, w, list.data(), n_list, q + r * q_width, ctx.start_pos + t, o + r * q_width);
     }
   });
-  write_window(ctx, state, kv);
-  output_projection(ctx, w, o, out);
+  for (size_t i = 0; i < n_seqs; ++i) write_window(batch.seqs[i], *batch.states[i], reads[i].kv);
+  output_projection(batch, w, o, out);
 }
 
 }  // namespace dsv4

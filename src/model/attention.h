@@ -15,9 +15,8 @@
 
 namespace dsv4 {
 
-// x: attn_norm output [n, dim]; out: [n, dim]. Appends the call's rows to the window ring and the
-// compressed caches of `state`.
-void attention_forward(const LayerContext& ctx, const AttentionWeights& w, LayerState& state, const float* x,
-                       float* out);
+// x: attn_norm output [rows, dim]; out: [rows, dim]. The projections run once over every row of the batch;
+// each sequence attends to its own cache and appends its rows to its window ring and compressed caches.
+void attention_forward(const LayerBatch& batch, const AttentionWeights& w, const float* x, float* out);
 
 }  // namespace dsv4

@@ -10,7 +10,7 @@
 
 namespace dsv4 {
 
-// x: the residual streams [n, hc_mult, dim], updated in place.
-void block_forward(const LayerContext& ctx, const BlockWeights& w, LayerState& state, float* x);
+// x: the residual streams [rows, hc_mult, dim] of every sequence of the batch, updated in place.
+void block_forward(const LayerBatch& batch, const BlockWeights& w, float* x);
 
 }  // namespace dsv4

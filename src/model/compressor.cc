@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/check.h"
 #include "kernels/hadamard.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
@@ -56,15 +57,22 @@ void finish_entry(const LayerContext& ctx, const CompressorWeights& w, Compresse
 
 }  // namespace
 
+CompressorInput compressor_project(const CompressorWeights& w, const float* x, int64_t rows, Arena& arena) {
+  float* kv = arena.alloc<float>(size_t(rows * w.wkv.rows));
+  float* score = arena.alloc<float>(size_t(rows * w.wgate.rows));
+  matmul(w.wkv, x, rows, kv);
+  matmul(w.wgate, x, rows, score);
+  return {kv, score, w.wkv.rows};
+}
+
 void compressor_forward(const LayerContext& ctx, const CompressorWeights& w, CompressedKind kind,
-                        CompressorState& state, const float* x, KvRows& entries) {
+                        CompressorState& state, const CompressorInput& in, KvRows& entries) {
   const int r = w.ratio, d = w.head_dim, width = state.width;
   const bool overlap = r == 4;
-  float* kv = ctx.arena.alloc<float>(size_t(ctx.n * width));
-  float* score = ctx.arena.alloc<float>(size_t(ctx.n * width));
+  DSV4_CHECK(in.width == width);
+  const float* kv = in.kv;
+  const float* score = in.score;
   float* e = ctx.arena.alloc<float>(size_t(d));
-  matmul(w.wkv, x, ctx.n, kv);
-  matmul(w.wgate, x, ctx.n, score);
   for (int64_t t = 0; t < ctx.n; ++t) {
     const int64_t pos = ctx.start_pos + t;
     const int phase = int(pos % r);

@@ -13,10 +13,21 @@ namespace dsv4 {
 
 enum class CompressedKind { kAttentionKv, kIndexerKey };
 
-// Feeds the call's tokens (x: attn_norm output [n, dim]) through the compressor state; each block that a
-// token completes is pooled into row c of `entries` (c = block index), stored in the cache's format.
+// The compressor's projections of rows of x (attn_norm output [rows, dim]): one product per weight over
+// every sequence of a batch; compressor_forward then takes each sequence's rows.
+struct CompressorInput {
+  const float* kv;     // [rows, width]
+  const float* score;  // [rows, width], gate scores before the position bias
+  int64_t width;
+
+  CompressorInput from_row(int64_t r) const { return {kv + r * width, score + r * width, width}; }
+};
+CompressorInput compressor_project(const CompressorWeights& w, const float* x, int64_t rows, Arena& arena);
+
+// Feeds one sequence's ctx.n projected tokens through its compressor state; each block that a token
+// completes is pooled into row c of `entries` (c = block index), stored in the cache's format.
 // Works for any call shape: prefill, chunk or single token.
 void compressor_forward(const LayerContext& ctx, const CompressorWeights& w, CompressedKind kind,
-                        CompressorState& state, const float* x, KvRows& entries);
+                        CompressorState& state, const CompressorInput& in, KvRows& entries);
 
 }  // namespace dsv4

@@ -17,12 +17,10 @@ namespace dsv4 {
 
 namespace {
 
-// Queries: RoPE on the last rope_head_dim dims of each head, then Hadamard and FP4 simulation.
-float* indexer_queries(const LayerContext& ctx, const IndexerWeights& w, const float* qr) {
+// Queries: RoPE on the last rope_head_dim dims of each head, then Hadamard and FP4 simulation, in place.
+void finish_queries(const LayerContext& ctx, float* q) {
   const ModelConfig& c = ctx.config;
   const int nh = c.index_n_heads, hd = c.index_head_dim, rd = c.rope_head_dim;
-  float* q = ctx.arena.alloc<float>(size_t(ctx.n * nh * hd));
-  matmul(w.wq_b, qr, ctx.n, q);
   default_thread_pool().parallel_for(ctx.n * nh, 16, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {  // r = token · heads + head
       float* qh = q + r * hd;
@@ -31,7 +29,6 @@ float* indexer_queries(const LayerContext& ctx, const IndexerWeights& w, const f
       fp4_simulate(qh, hd, 32);
     }
   });
-  return q;
 }
 
 // Scores of nq consecutive queries (the first at position `pos0`): scores[i, e] = Σ_h relu(q_i,h · key_e) ·
@@ -63,18 +60,27 @@ void score_entries(const ModelConfig& c, const float* q, const float* head_w, in
 
 }  // namespace
 
-IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, LayerState& state, const float* x,
-                            const float* qr) {
+IndexerInput indexer_project(const ModelConfig& c, const IndexerWeights& w, const float* x, const float* qr,
+                             int64_t rows, Arena& arena) {
+  const int nh = c.index_n_heads, hd = c.index_head_dim;
+  float* q = arena.alloc<float>(size_t(rows * nh * hd));
+  matmul(w.wq_b, qr, rows, q);
+  float* head_w = arena.alloc<float>(size_t(rows * nh));
+  matmul(w.weights_proj, x, rows, head_w);
+  const float weight_scale = float(1.0 / std::sqrt(double(hd)) / std::sqrt(double(nh)));
+  for (int64_t i = 0; i < rows * nh; ++i) head_w[i] *= weight_scale;
+  return {q, head_w, compressor_project(w.compressor, x, rows, arena), nh, hd};
+}
+
+IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, LayerState& state,
+                            const IndexerInput& in) {
   const ModelConfig& c = ctx.config;
   const int nh = c.index_n_heads, hd = c.index_head_dim, k_max = c.index_topk;
-  const float* q = indexer_queries(ctx, w, qr);
-  compressor_forward(ctx, w.compressor, CompressedKind::kIndexerKey, state.index_compressor, x,
+  finish_queries(ctx, in.q);
+  const float* q = in.q;
+  const float* head_w = in.head_w;
+  compressor_forward(ctx, w.compressor, CompressedKind::kIndexerKey, state.index_compressor, in.keys,
                      state.index_keys);
-
-  float* head_w = ctx.arena.alloc<float>(size_t(ctx.n * nh));
-  matmul(w.weights_proj, x, ctx.n, head_w);
-  const float weight_scale = float(1.0 / std::sqrt(double(hd)) / std::sqrt(double(nh)));
-  for (int64_t i = 0; i < ctx.n * nh; ++i) head_w[i] *= weight_scale;
 
   IndexerPicks picks{ctx.arena.alloc<int32_t>(size_t(ctx.n * k_max)), ctx.arena.alloc<int32_t>(size_t(ctx.n))};
   const int64_t max_entries = (ctx.start_pos + ctx.n) / 4;

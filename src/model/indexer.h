@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "model/compressor.h"
 #include "model/kv_cache.h"
 #include "model/layer_context.h"
 #include "model/weights.h"
@@ -17,9 +18,24 @@ struct IndexerPicks {
   int32_t* count;  // [n] valid ids per row
 };
 
-// x: attn_norm output [n, dim]; qr: the query latent (q_norm(wq_a(x))) [n, q_lora_rank]. Runs the indexer
-// compressor first, so entries completed by this call are eligible.
-IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, LayerState& state, const float* x,
-                            const float* qr);
+// The indexer's products with its weights, over every row of a batch: x: attn_norm output [rows, dim];
+// qr: the query latent (q_norm(wq_a(x))) [rows, q_lora_rank].
+struct IndexerInput {
+  float* q;             // [rows, index_n_heads, index_head_dim]: wq_b(qr), RoPE not yet applied
+  const float* head_w;  // [rows, index_n_heads]: weights_proj(x) · index_head_dim^-½ · index_n_heads^-½
+  CompressorInput keys;  // the indexer compressor's projections
+  int64_t heads, head_dim;
+
+  IndexerInput from_row(int64_t r) const {
+    return {q + r * heads * head_dim, head_w + r * heads, keys.from_row(r), heads, head_dim};
+  }
+};
+IndexerInput indexer_project(const ModelConfig& c, const IndexerWeights& w, const float* x, const float* qr,
+                             int64_t rows, Arena& arena);
+
+// One sequence's picks; `in` starts at its first row. Runs the indexer compressor first, so entries
+// completed by this call are eligible.
+IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, LayerState& state,
+                            const IndexerInput& in);
 
 }  // namespace dsv4

@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include <filesystem>
+#include <span>
 
 #include "base/check.h"
 #include "base/float_formats.h"
@@ -43,23 +44,52 @@ void Model::embed(const int32_t* ids, int64_t n, float* out) const {
   }
 }
 
-void Model::block(int layer, const int32_t* ids, int64_t n, int64_t start_pos, LayerState& state, float* x,
-                  DecisionHook* hook) {
+LayerContext Model::layer_context(int layer, const int32_t* ids, int64_t n, int64_t start_pos,
+                                  const LayerState& state, DecisionHook* hook) {
   DSV4_CHECK(0 <= layer && layer < config_.n_total_layers());
   DSV4_CHECK(start_pos == state.next_pos);
   DSV4_CHECK(n >= 1);
-  DSV4_CHECK(config_.ratio(layer) == 0 || state.entries.rows >=
-                                               (start_pos + n) / config_.ratio(layer));
+  DSV4_CHECK(config_.ratio(layer) == 0 || state.entries.rows >= (start_pos + n) / config_.ratio(layer));
+  return {config_, layer, ids, n, start_pos, config_.ratio(layer) ? rope_compressed_ : rope_swa_, arena_, hook};
+}
+
+void Model::block(int layer, const int32_t* ids, int64_t n, int64_t start_pos, LayerState& state, float* x,
+                  DecisionHook* hook) {
   arena_.reset();
-  const LayerContext ctx{config_, layer, ids, n, start_pos,
-                         config_.ratio(layer) ? rope_compressed_ : rope_swa_, arena_, hook};
-  block_forward(ctx, block_weights(layer), state, x);
+  const LayerContext ctx = layer_context(layer, ids, n, start_pos, state, hook);
+  LayerState* const states[1] = {&state};
+  block_forward({{&ctx, 1}, states, n}, block_weights(layer), x);
 }
 
 void Model::forward_blocks(const int32_t* ids, int64_t n, int64_t start_pos, KvCache& cache, float* x,
                            DecisionHook* hook) {
   DSV4_CHECK(start_pos + n <= cache.capacity);
   for (int i = 0; i < config_.n_layers; ++i) block(i, ids, n, start_pos, cache.layers[size_t(i)], x, hook);
+}
+
+void Model::decode(std::span<const int32_t> ids, std::span<KvCache* const> caches, float* out) {
+  DSV4_CHECK(ids.size() == caches.size() && !ids.empty());
+  const int64_t n = int64_t(ids.size());
+  for (size_t i = 0; i < caches.size(); ++i) {
+    DSV4_CHECK(caches[i]->layers.front().next_pos < caches[i]->capacity);
+    for (size_t j = 0; j < i; ++j) DSV4_CHECK(caches[j] != caches[i]);
+  }
+  std::vector<float> x(size_t(n * config_.hc_dim()));
+  embed(ids.data(), n, x.data());
+  std::vector<LayerContext> seqs;
+  std::vector<LayerState*> states(static_cast<size_t>(n));
+  seqs.reserve(size_t(n));
+  for (int layer = 0; layer < config_.n_layers; ++layer) {
+    arena_.reset();
+    seqs.clear();
+    for (int64_t i = 0; i < n; ++i) {
+      LayerState& state = caches[size_t(i)]->layers[size_t(layer)];
+      states[size_t(i)] = &state;
+      seqs.push_back(layer_context(layer, &ids[size_t(i)], 1, state.next_pos, state, nullptr));
+    }
+    block_forward({seqs, states, n}, block_weights(layer), x.data());
+  }
+  logits(x.data(), n, out);
 }
 
 void Model::logits(const float* x, int64_t n, float* out) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "model/config.h"
 #include "model/decisions.h"
 #include "model/kv_cache.h"
+#include "model/layer_context.h"
 #include "model/weights.h"
 
 namespace dsv4 {
@@ -56,6 +58,14 @@ class Model {
   void mtp_logits(int m, const float* h, const int32_t* next_ids, int64_t n, int64_t start_pos, KvCache& cache,
                   float* out, DecisionHook* hook = nullptr);
 
+  // One decode step of several sequences at once (continuous batching): sequence i takes ids[i] at the
+  // next position of caches[i] (each cache at its own position, no cache twice). The products with the
+  // weights — every linear layer, each MoE expert over the rows routed to it, the head — run once over
+  // all the tokens; attention runs per sequence against its own cache. out: [ids.size(), vocab_size].
+  // Every matmul variant is batch-invariant (kernels/matmul_internal.h) and the rest works row by row,
+  // so each row of logits is bit-identical to forward(&ids[i], 1, ...) on that cache alone.
+  void decode(std::span<const int32_t> ids, std::span<KvCache* const> caches, float* out);
+
   // Convenience: embed + forward_blocks + logits of every row. out: [n, vocab_size].
   void forward(const int32_t* ids, int64_t n, int64_t start_pos, KvCache& cache, float* out,
                DecisionHook* hook = nullptr);
@@ -63,6 +73,9 @@ class Model {
  private:
   Model() = default;
   const BlockWeights& block_weights(int layer) const;
+  // One sequence's context for a call of `layer`, after checking the call fits its state.
+  LayerContext layer_context(int layer, const int32_t* ids, int64_t n, int64_t start_pos, const LayerState& state,
+                             DecisionHook* hook);
 
   ModelConfig config_;
   Checkpoint checkpoint_;

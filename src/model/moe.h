@@ -11,7 +11,8 @@
 
 namespace dsv4 {
 
-// x: ffn_norm output [n, dim]; out: [n, dim].
-void moe_forward(const LayerContext& ctx, const MoeWeights& w, const float* x, float* out);
+// x: ffn_norm output [rows, dim]; out: [rows, dim]. Each expert runs once over the rows routed to it from
+// every sequence of the batch.
+void moe_forward(const LayerBatch& batch, const MoeWeights& w, const float* x, float* out);
 
 }  // namespace dsv4

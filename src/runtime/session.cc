@@ -50,13 +50,38 @@ Status Session::sync(std::span<const int32_t> tokens) {
   return extend(tokens.subspan(tokens_.size()));
 }
 
-Status Session::append(int32_t token) {
+Status Session::check_append(int32_t token) const {
   if (int64_t(tokens_.size()) + 1 > cache_.capacity)
     return Status::error("the context of {} tokens is full", cache_.capacity);
   if (token < 0 || token >= model_.config().vocab_size)
     return Status::error("token id {} is outside the vocabulary", token);
+  return Status::ok();
+}
+
+Status Session::append(int32_t token) {
+  DSV4_RETURN_IF_ERROR(check_append(token));
   const int32_t t[1] = {token};
   return extend(t);
+}
+
+Status Session::append_batch(std::span<Session* const> sessions, std::span<const int32_t> tokens) {
+  if (sessions.size() != tokens.size()) return Status::error("{} sessions but {} tokens", sessions.size(), tokens.size());
+  if (sessions.empty()) return Status::ok();
+  Model& model = sessions.front()->model_;
+  std::vector<KvCache*> caches;
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (&sessions[i]->model_ != &model) return Status::error("a batch must share one model");
+    DSV4_RETURN_IF_ERROR(sessions[i]->check_append(tokens[i]));
+    caches.push_back(&sessions[i]->cache_);
+  }
+  const size_t vocab = size_t(model.config().vocab_size);
+  std::vector<float> logits(sessions.size() * vocab);
+  model.decode(tokens, caches, logits.data());
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    sessions[i]->tokens_.push_back(tokens[i]);
+    std::copy_n(logits.begin() + long(i * vocab), vocab, sessions[i]->logits_.begin());
+  }
+  return Status::ok();
 }
 
 Status Session::extend(std::span<const int32_t> tokens) {

@@ -22,6 +22,10 @@ class Session {
   Status sync(std::span<const int32_t> tokens);
   // Appends one token: sync(tokens() + token), without the search.
   Status append(int32_t token);
+  // append() on several sessions of one model in one batched forward step (Model::decode): sessions[i]
+  // takes tokens[i]. Their caches, tokens and logits end up exactly as after append() on each alone.
+  // Checks every session first; on an error none has changed.
+  static Status append_batch(std::span<Session* const> sessions, std::span<const int32_t> tokens);
   // Remembers the current state as a reuse point (one is kept; the latest wins).
   void mark_reuse_point();
   void reset();
@@ -45,6 +49,7 @@ class Session {
     bool valid = false;
   };
   Status extend(std::span<const int32_t> tokens);  // processes tokens after tokens_
+  Status check_append(int32_t token) const;
 
   Model& model_;
   KvCache cache_;

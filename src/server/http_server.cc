@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -222,6 +227,43 @@ class Reply {
 
 std::string sse(const Json& j) { return "data: " + dump(j) + "\n\n"; }
 
+// The socket of the connection a request came on, found by its addresses (-1 if none matches):
+// cpp-httplib 0.11 shows a handler no socket, and a non-streaming reply needs it to notice a client that
+// went away while its job runs. The thread serving the request owns the connection until the handler
+// returns, so the descriptor cannot be closed or reused meanwhile.
+int connection_socket(const httplib::Request& req) {
+  const auto numeric = [](const sockaddr_storage& a, socklen_t len, std::string& host, int& port) {
+    char h[NI_MAXHOST], p[NI_MAXSERV];
+    if (getnameinfo(reinterpret_cast<const sockaddr*>(&a), len, h, sizeof h, p, sizeof p,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+      return false;
+    host = h;
+    port = std::atoi(p);
+    return true;
+  };
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_storage peer{}, local{};
+    socklen_t peer_len = sizeof peer, local_len = sizeof local;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0)
+      continue;
+    std::string peer_host, local_host;
+    int peer_port = 0, local_port = 0;
+    if (numeric(peer, peer_len, peer_host, peer_port) && numeric(local, local_len, local_host, local_port) &&
+        peer_port == req.remote_port && local_port == req.local_port && peer_host == req.remote_addr)
+      return fd;
+  }
+  return -1;
+}
+
+// A client waiting for its reply never half-closes, so a hang-up (or an error) on its socket means it left.
+bool client_gone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -273,8 +315,14 @@ void HttpServer::Impl::handle(const httplib::Request& req, httplib::Response& re
 
   Reply reply(*r, bundle.tokenizer);
   JobEvent e;
+  const int socket = connection_socket(req);
   for (;;) {
-    if (!job->next(e, std::chrono::milliseconds(1000))) continue;
+    const bool got = job->next(e, std::chrono::milliseconds(200));
+    if (socket >= 0 && client_gone(socket)) {
+      job->cancel();  // free its session (or its place in the queue) at the next round
+      return;
+    }
+    if (!got) continue;
     if (!e.error.empty()) return send_error(res, {.status = 500, .message = e.error, .type = "server_error"});
     reply.chunk(e);
     if (e.last) break;

@@ -110,9 +110,29 @@ void Scheduler::loop() {
       }
     }
     for (size_t i : admitted) start(slots_[i]);
-    for (Slot& s : slots_)
-      if (s.job && s.generator) step(s);
+    decode_round();
   }
+}
+
+void Scheduler::decode_round() {
+  std::vector<Slot*> batch;
+  std::vector<Session*> sessions;
+  std::vector<int32_t> tokens;
+  for (Slot& s : slots_) {
+    if (!s.job || !s.generator) continue;
+    const std::vector<int32_t> run = sample(s);
+    if (run.size() == 1) {
+      batch.push_back(&s);
+      sessions.push_back(s.session.get());
+      tokens.push_back(run[0]);
+    } else if (!run.empty()) {
+      if (Status st = s.generator->feed(run); !st) fail(s, st);
+    }
+  }
+  if (sessions.empty() || Session::append_batch(sessions, tokens)) return;
+  // The batch was refused and nothing changed: feed the sessions one by one so that each hears its own error.
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (Status st = batch[i]->generator->feed({&tokens[i], 1}); !st) fail(*batch[i], st);
 }
 
 void Scheduler::start(Slot& slot) {
@@ -141,24 +161,25 @@ void Scheduler::start(Slot& slot) {
   }
   slot.generator = std::make_unique<Generator>(session, tokenizer_, job.options);
   slot.logprobs_sent = 0;
-  if (slot.generator->done()) step(slot);  // max_tokens 0: report the end at once
+  if (slot.generator->done()) sample(slot);  // max_tokens 0: report the end at once
 }
 
-void Scheduler::step(Slot& slot) {
+std::vector<int32_t> Scheduler::sample(Slot& slot) {
   Job& job = *slot.job;
   if (job.cancelled()) {
     release(slot);
-    return;
+    return {};
   }
   JobEvent e;
-  Status s = slot.generator->done() ? Status::ok()
-                                    : slot.generator->step([&](std::string_view piece) { e.text += piece; });
+  Result<std::vector<int32_t>> run =
+      slot.generator->done() ? std::vector<int32_t>{}
+                             : slot.generator->sample([&](std::string_view piece) { e.text += piece; });
   const Generation& g = slot.generator->result();
   e.logprobs.assign(g.logprobs.begin() + long(slot.logprobs_sent), g.logprobs.end());
   slot.logprobs_sent = g.logprobs.size();
-  if (!s) {
+  if (!run) {
     e.last = true;
-    e.error = s.message();
+    e.error = run.status().message();
     slot.session->reset();
   } else if (slot.generator->done()) {
     e.last = true;
@@ -169,13 +190,23 @@ void Scheduler::step(Slot& slot) {
   }
   if (!e.last) {
     if (!e.text.empty() || !e.logprobs.empty()) job.post(std::move(e));
-    return;
+    return std::move(run).value();
   }
+  end(slot, std::move(e));
+  return {};
+}
+
+void Scheduler::fail(Slot& slot, const Status& s) {
+  slot.session->reset();
+  end(slot, {.last = true, .error = s.message()});
+}
+
+void Scheduler::end(Slot& slot, JobEvent e) {
   // Free the slot before the client hears of the end, so /health never shows a finished job as active.
   {
     std::lock_guard lock(mu_);
     ++completed_;
-    generated_ += int64_t(g.tokens.size());
+    generated_ += int64_t(slot.generator->result().tokens.size());
   }
   std::shared_ptr<Job> keep = slot.job;
   release(slot);

@@ -3,8 +3,11 @@
 // prompt extends it) and then advances every active job by one token. Jobs beyond the free slots wait in
 // a bounded queue; a cancelled job (client gone) leaves its slot at the next round.
 //
-// Each active sequence runs its own forward call within a round (the model has no batched forward over
-// several caches yet), so sequences never see each other's state: outputs do not depend on batching.
+// Continuous batching: each round every active job samples its next token, then all sessions taking one
+// token advance together in one batched forward step (Session::append_batch: each weight product once
+// over all of them, attention per session on its own cache). A batched step gives each session the bits
+// it would get alone, so outputs do not depend on what else was running. A jump-forward run of several
+// tokens forced by a grammar is fed on its own; prefill of admitted prompts runs per session, chunked.
 #pragma once
 
 #include <atomic>
@@ -95,7 +98,12 @@ class Scheduler {
   void loop();
   size_t pick_slot(const std::vector<int32_t>& prompt) const;  // a free slot, preferring a shared prefix
   void start(Slot& slot);
-  void step(Slot& slot);
+  void decode_round();
+  // Samples the slot's next token and posts its output; ends the job when it is done, failed or cancelled.
+  // Returns the tokens its session must take next (none when the job has ended).
+  std::vector<int32_t> sample(Slot& slot);
+  void fail(Slot& slot, const Status& s);  // ends the job with an error
+  void end(Slot& slot, JobEvent e);        // frees the slot, then posts the job's last event
   void release(Slot& slot);
 
   Model& model_;

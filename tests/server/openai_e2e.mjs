@@ -401,6 +401,34 @@ await check('queue full → 429; clients that disconnect (running or queued) fre
   await stopServer(tight);
 });
 
+await check('a non-streaming client that disconnects frees its session', async () => {
+  const solo = await startServer(['--parallel', '1', '--ctx', '4096']);
+  const health = async () => (await fetch(`${solo.url}/health`, { signal: AbortSignal.timeout(20_000) })).json();
+  const waitFor = async (pred, ms) => {
+    const t0 = Date.now();
+    let h = await health();
+    while (!pred(h) && Date.now() - t0 < ms) {
+      await new Promise((r) => setTimeout(r, 50));
+      h = await health();
+    }
+    return h;
+  };
+  const before = await health();
+  const a = new AbortController();
+  // 4000 tokens: far more than any machine decodes before the abort is noticed.
+  const pending = client(solo).chat.completions.create({ model, messages: user('Go on and on'), max_tokens: 4000,
+    min_tokens: 4000, temperature: 1 }, { signal: a.signal }).catch(() => 'aborted');
+  assert.equal((await waitFor((h) => h.active === 1, 10_000)).active, 1);
+  a.abort();
+  assert.equal(await pending, 'aborted');
+  const t0 = Date.now();
+  const h = await waitFor((x) => x.active === 0, 10_000);
+  assert.equal(h.active, 0, 'the aborted request still holds its session');
+  assert.equal(h.completed, before.completed, 'the aborted request ran to completion anyway');
+  console.log(`  session freed ${Date.now() - t0} ms after the disconnect`);
+  await stopServer(solo);
+});
+
 await stopServer(main);
 clearTimeout(deadline);
 console.log(`all ${passed} checks passed`);
