@@ -354,10 +354,9 @@ await check('api key: 401 without it, 200 with it', async () => {
   await stopServer(locked);
 });
 
-await check('queue full → 429; clients that disconnect (running or queued) free their place', async () => {
-  const tight = await startServer(['--parallel', '1', '--max-queue', '1', '--ctx', '1024']);
-  const c = client(tight);
-  const health = async () => (await fetch(`${tight.url}/health`, { signal: AbortSignal.timeout(20_000) })).json();
+// The server's /health, and a poll of it until `pred` holds or `ms` pass (then the last answer).
+function healthWatch(server) {
+  const health = async () => (await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(20_000) })).json();
   const waitFor = async (pred, ms) => {
     const t0 = Date.now();
     let h = await health();
@@ -367,6 +366,13 @@ await check('queue full → 429; clients that disconnect (running or queued) fre
     }
     return h;
   };
+  return { health, waitFor };
+}
+
+await check('queue full → 429; clients that disconnect (running or queued) free their place', async () => {
+  const tight = await startServer(['--parallel', '1', '--max-queue', '1', '--ctx', '1024']);
+  const c = client(tight);
+  const { health, waitFor } = healthWatch(tight);
   // min_tokens: neither stream may end (EOS) before the check is done with it.
   const long = (signal) => c.chat.completions.create({ model, messages: user('Go on and on'), max_tokens: 900,
     min_tokens: 900, temperature: 1, stream: true }, { signal });
@@ -403,16 +409,7 @@ await check('queue full → 429; clients that disconnect (running or queued) fre
 
 await check('a non-streaming client that disconnects frees its session', async () => {
   const solo = await startServer(['--parallel', '1', '--ctx', '4096']);
-  const health = async () => (await fetch(`${solo.url}/health`, { signal: AbortSignal.timeout(20_000) })).json();
-  const waitFor = async (pred, ms) => {
-    const t0 = Date.now();
-    let h = await health();
-    while (!pred(h) && Date.now() - t0 < ms) {
-      await new Promise((r) => setTimeout(r, 50));
-      h = await health();
-    }
-    return h;
-  };
+  const { health, waitFor } = healthWatch(solo);
   const before = await health();
   const a = new AbortController();
   // 4000 tokens: far more than any machine decodes before the abort is noticed.
