@@ -10,29 +10,6 @@
 namespace dsv4::train {
 namespace {
 
-BlockDims<double> small_block(int ratio, bool hash) {
-  BlockDims<double> b;
-  b.hc.hc = 4;
-  b.hc.dim = 8;
-  b.attn.dim = 8;
-  b.attn.n_heads = 2;
-  b.attn.head_dim = 8;
-  b.attn.rope_dim = 4;
-  b.attn.q_lora_rank = 6;
-  b.attn.o_groups = 2;
-  b.attn.o_lora_rank = 4;
-  b.attn.window = 4;
-  b.attn.ratio = ratio;
-  b.moe.dim = 8;
-  b.moe.n_experts = 4;
-  b.moe.top_k = 2;
-  b.moe.inter = 6;
-  b.moe.route_scale = 1.5;
-  b.moe.swiglu_limit = 2.0;
-  b.moe.hash = hash;
-  return b;
-}
-
 void block_check(int ratio, bool hash, int64_t n, int coords, uint64_t seed) {
   std::mt19937_64 rng(seed);
   const BlockDims<double> b = small_block(ratio, hash);

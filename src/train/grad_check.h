@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "train/block.h"
+
 namespace dsv4::train {
 
 struct GradCheckTensor {
@@ -119,6 +121,30 @@ void randomize(P& params, std::mt19937_64& rng, double scale) {
     const bool norm = name.ends_with("norm.weight");
     for (double& x : v) x = nd(rng) + (norm ? 1.0 : 0.0);
   });
+}
+
+// A block small enough for finite differences over every parameter (dim 8, 2 heads × 8, 4 experts).
+inline BlockDims<double> small_block(int ratio, bool hash) {
+  BlockDims<double> b;
+  b.hc.hc = 4;
+  b.hc.dim = 8;
+  b.attn.dim = 8;
+  b.attn.n_heads = 2;
+  b.attn.head_dim = 8;
+  b.attn.rope_dim = 4;
+  b.attn.q_lora_rank = 6;
+  b.attn.o_groups = 2;
+  b.attn.o_lora_rank = 4;
+  b.attn.window = 4;
+  b.attn.ratio = ratio;
+  b.moe.dim = 8;
+  b.moe.n_experts = 4;
+  b.moe.top_k = 2;
+  b.moe.inter = 6;
+  b.moe.route_scale = 1.5;
+  b.moe.swiglu_limit = 2.0;
+  b.moe.hash = hash;
+  return b;
 }
 
 }  // namespace dsv4::train

@@ -12,15 +12,7 @@ namespace {
 
 TEST(MtpGrad, BlockHeadAndWeightedLoss) {
   std::mt19937_64 rng(1);
-  BlockDims<double> b;
-  b.hc.dim = 8;
-  b.attn = {8, 2, 8, 4, 6, 2, 4, 4, 0, 1e-6};
-  b.moe.dim = 8;
-  b.moe.n_experts = 4;
-  b.moe.top_k = 2;
-  b.moe.inter = 6;
-  b.moe.route_scale = 1.5;
-  b.moe.swiglu_limit = 2.0;
+  const BlockDims<double> b = small_block(/*ratio=*/0, /*hash=*/false);
   const int64_t n = 7, V = 11, D = 8;
   MtpParams<double> p, g;
   p.resize(b);
