@@ -1,10 +1,11 @@
 #include "kernels/attention.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "base/check.h"
+#include "base/cpu_features.h"
 #include "kernels/activation.h"
 #include "kernels/matmul.h"
 
@@ -37,19 +38,41 @@ void sparse_attention_ref(const float* q, int n_heads, int d, const float* const
   }
 }
 
+void accumulate_weighted_rows_ref(const float* w, int n, const float* rows, int d, float* out) {
+  for (int j = 0; j < n; ++j)
+    for (int k = 0; k < d; ++k) out[k] = std::fma(w[j], rows[int64_t(j) * d + k], out[k]);
+}
+
+void accumulate_weighted_rows(const float* w, int n, const float* rows, int d, float* out) {
+  if (active_isa() == Isa::kAvx512) return accumulate_weighted_rows_avx512(w, n, rows, d, out);
+  accumulate_weighted_rows_ref(w, n, rows, d, out);
+}
+
 void sparse_attention(const float* q, int n_heads, int d, const float* const* kv, int n_kv, const float* sink,
                       float scale, float* o) {
   DSV4_CHECK(n_kv >= 1);
-  thread_local std::vector<float> rows, cols, scores;  // entries by row, entries by column, [n_heads, n_kv]
-  rows.resize(size_t(n_kv) * size_t(d));
-  cols.resize(rows.size());
+  thread_local std::vector<float> scores, part;  // [n_heads, n_kv], [n_heads, run]
   scores.resize(size_t(n_heads) * size_t(n_kv));
-  for (int j = 0; j < n_kv; ++j) std::memcpy(&rows[size_t(j) * size_t(d)], kv[j], size_t(d) * sizeof(float));
-  matmul(WeightMatrix{WeightFormat::kF32, n_kv, d, rows.data()}, q, n_heads, scores.data());
+  const auto run_end = [&](int j0) {
+    int j1 = j0 + 1;
+    while (j1 < n_kv && kv[j1] == kv[j1 - 1] + d) ++j1;
+    return j1;
+  };
+  for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
+    j1 = run_end(j0);
+    const int len = j1 - j0;
+    part.resize(size_t(n_heads) * size_t(len));
+    matmul(WeightMatrix{WeightFormat::kF32, len, d, kv[j0]}, q, n_heads, part.data());
+    for (int h = 0; h < n_heads; ++h)
+      std::copy_n(&part[size_t(h) * size_t(len)], len, &scores[size_t(h) * size_t(n_kv) + size_t(j0)]);
+  }
   for (int h = 0; h < n_heads; ++h) softmax_with_sink(&scores[size_t(h) * size_t(n_kv)], n_kv, scale, sink[h]);
-  for (int j = 0; j < n_kv; ++j)
-    for (int k = 0; k < d; ++k) cols[size_t(k) * size_t(n_kv) + size_t(j)] = rows[size_t(j) * size_t(d) + size_t(k)];
-  matmul(WeightMatrix{WeightFormat::kF32, d, n_kv, cols.data()}, scores.data(), n_heads, o);
+  std::fill_n(o, size_t(n_heads) * size_t(d), 0.0f);
+  for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
+    j1 = run_end(j0);
+    for (int h = 0; h < n_heads; ++h)
+      accumulate_weighted_rows(&scores[size_t(h) * size_t(n_kv) + size_t(j0)], j1 - j0, kv[j0], d, o + h * d);
+  }
 }
 
 }  // namespace dsv4

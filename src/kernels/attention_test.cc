@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "base/cpu_features.h"
+
 namespace dsv4 {
 namespace {
 
@@ -59,6 +61,43 @@ TEST(SparseAttention, MinusInfinitySinkIsPlainSoftmax) {
     attention(q, 1, 2, kv, 2, &sink, 1.0f, o);
     EXPECT_FLOAT_EQ(o[0], 0.75f);
     EXPECT_FLOAT_EQ(o[1], 0.25f);
+  }
+}
+
+// Entries that are consecutive rows of one buffer (read in place as runs) mixed with scattered ones.
+TEST(SparseAttention, RunsOfConsecutiveRowsGiveTheSameResult) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> nd;
+  const int H = 3, d = 24, n_rows = 50;
+  std::vector<float> q(size_t(H * d)), rows(size_t(n_rows * d)), sink = {0.1f, -1.0f, 2.0f};
+  for (float& v : q) v = nd(rng);
+  for (float& v : rows) v = nd(rng);
+  std::vector<std::vector<float>> kv;
+  std::vector<const float*> ptr;
+  for (int j = 0; j < n_rows; ++j) ptr.push_back(rows.data() + (j < 20 ? j : j < 30 ? 45 - j : j) * d);
+  for (const float* p : ptr) kv.emplace_back(p, p + d);
+  std::vector<double> want;
+  reference(q, H, d, kv, sink, 0.2f, want);
+  std::vector<float> o(size_t(H * d));
+  sparse_attention(q.data(), H, d, ptr.data(), int(ptr.size()), sink.data(), 0.2f, o.data());
+  for (size_t i = 0; i < o.size(); ++i) EXPECT_NEAR(o[i], want[i], 1e-5);
+}
+
+TEST(AccumulateWeightedRows, VariantsMatchTheReferenceBitForBit) {
+  set_isa_limit(cpu_isa());
+  std::mt19937 rng(6);
+  std::normal_distribution<float> nd;
+  for (int d : {1, 15, 16, 40, 128, 200, 512}) {
+    for (int n : {1, 7, 300}) {
+      std::vector<float> w(static_cast<size_t>(n)), rows(static_cast<size_t>(n * d)), want(static_cast<size_t>(d) + 1), got;
+      for (float& v : w) v = nd(rng);
+      for (float& v : rows) v = nd(rng);
+      for (float& v : want) v = nd(rng);
+      got = want;
+      accumulate_weighted_rows_ref(w.data(), n, rows.data(), d, want.data());
+      accumulate_weighted_rows(w.data(), n, rows.data(), d, got.data());
+      for (size_t k = 0; k <= size_t(d); ++k) ASSERT_EQ(want[k], got[k]) << "d " << d << " n " << n << " k " << k;
+    }
   }
 }
 

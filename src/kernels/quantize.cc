@@ -1,6 +1,7 @@
 #include "kernels/quantize.h"
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "base/check.h"
@@ -84,6 +85,55 @@ void fp4_simulate(float* x, int64_t n, int block) {
     return quantize_detail::fp4_simulate_avx512(x, n, block);
   }
   fp4_simulate_ref(x, n, block);
+}
+
+}  // namespace dsv4
+
+namespace dsv4 {
+
+void e2m1_decode_rows_ref(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst) {
+  for (int64_t r = 0; r < rows; ++r, dst += width) {
+    const uint8_t* codes = src + r * stride;
+    const uint8_t* scales = codes + width / 2;
+    for (int i = 0; i < width; ++i)
+      dst[i] = e2m1_to_f32(i % 2 ? codes[i / 2] >> 4 : codes[i / 2] & 0xf) * e8m0_to_f32(scales[i / block]);
+  }
+}
+
+void e4m3_decode_rows_ref(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block,
+                          float* dst) {
+  const int nq = width - tail;
+  for (int64_t r = 0; r < rows; ++r, dst += width) {
+    const uint8_t* codes = src + r * stride;
+    const uint8_t* scales = codes + nq;
+    for (int i = 0; i < nq; ++i) dst[i] = e4m3_to_f32(codes[i]) * e8m0_to_f32(scales[i / block]);
+    bf16_decode_ref(scales + nq / block, tail, dst + nq);
+  }
+}
+
+void bf16_decode_ref(const uint8_t* bytes, int64_t n, float* dst) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, bytes + 2 * i, 2);
+    dst[i] = bf16_to_f32(h);
+  }
+}
+
+void e2m1_decode_rows(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst) {
+  if (active_isa() == Isa::kAvx512 && block % 16 == 0)
+    return quantize_detail::e2m1_decode_rows_avx512(src, rows, stride, width, block, dst);
+  e2m1_decode_rows_ref(src, rows, stride, width, block, dst);
+}
+
+void e4m3_decode_rows(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block, float* dst) {
+  if (active_isa() == Isa::kAvx512 && block % 16 == 0)
+    return quantize_detail::e4m3_decode_rows_avx512(src, rows, stride, width, tail, block, dst);
+  e4m3_decode_rows_ref(src, rows, stride, width, tail, block, dst);
+}
+
+void bf16_decode(const uint8_t* bytes, int64_t n, float* dst) {
+  if (active_isa() == Isa::kAvx512) return quantize_detail::bf16_decode_avx512(bytes, n, dst);
+  bf16_decode_ref(bytes, n, dst);
 }
 
 }  // namespace dsv4

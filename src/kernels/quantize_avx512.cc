@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "base/float_formats.h"
 #include "kernels/quantize.h"
 #include "kernels/quantize_internal.h"
 #include "base/simd_target.h"
@@ -75,6 +76,69 @@ void fp8_simulate_avx512(float* x, int64_t n, int block) { quantize<false, true>
 void fp4_simulate_avx512(float* x, int64_t n, int block) { quantize<true, true>(x, n, block, x, nullptr); }
 void act_quant_fp8_values_avx512(const float* x, int64_t n, int block, float* values, float* scales) {
   quantize<false, false>(x, n, block, values, scales);
+}
+
+namespace {
+
+inline __m512 e8m0_splat(uint8_t e) { return _mm512_set1_ps(e8m0_to_f32(e)); }
+
+// Sixteen e2m1 codes (eight bytes) → their values, by a 16-entry table lookup.
+inline __m512 e2m1_values(const uint8_t* packed, __m512 table) {
+  const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed));
+  const __m128i lo = _mm_and_si128(bytes, _mm_set1_epi8(0x0f));
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi8(0x0f));
+  return _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(lo, hi)), table);
+}
+
+// Sixteen e4m3 codes → FP32 by moving the 7 magnitude bits under the FP32 exponent (× 2^120 rebiases;
+// subnormal codes land on FP32 subnormals, exactly); codes 0x7f / 0xff are NaN.
+inline __m512 e4m3_values(const uint8_t* codes) {
+  const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
+  const __m512i mag = _mm512_and_si512(c, _mm512_set1_epi32(0x7f));
+  const __m512 v = _mm512_mul_ps(_mm512_castsi512_ps(_mm512_slli_epi32(mag, 20)), _mm512_set1_ps(0x1p120f));
+  const __m512 sign = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_and_si512(c, _mm512_set1_epi32(0x80)), 24));
+  return _mm512_mask_mov_ps(_mm512_or_ps(v, sign), _mm512_cmpeq_epi32_mask(mag, _mm512_set1_epi32(0x7f)),
+                            _mm512_set1_ps(NAN));
+}
+
+}  // namespace
+
+void e2m1_decode_rows_avx512(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst) {
+  const __m512 table = _mm512_loadu_ps(kE2m1Values);
+  for (int64_t r = 0; r < rows; ++r, dst += width) {
+    const uint8_t* codes = src + r * stride;
+    const uint8_t* scales = codes + width / 2;
+    for (int b = 0; b < width / block; ++b) {
+      const __m512 s = e8m0_splat(scales[b]);
+      for (int i = b * block; i < (b + 1) * block; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_mul_ps(e2m1_values(codes + i / 2, table), s));
+    }
+  }
+}
+
+void e4m3_decode_rows_avx512(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block,
+                             float* dst) {
+  const int nq = width - tail;
+  for (int64_t r = 0; r < rows; ++r, dst += width) {
+    const uint8_t* codes = src + r * stride;
+    const uint8_t* scales = codes + nq;
+    for (int b = 0; b < nq / block; ++b) {
+      const __m512 s = e8m0_splat(scales[b]);
+      for (int i = b * block; i < (b + 1) * block; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_mul_ps(e4m3_values(codes + i), s));
+    }
+    bf16_decode_avx512(scales + nq / block, tail, dst + nq);
+  }
+}
+
+// Sixteen values at a time; a tail of fewer than 16 goes through masked loads and stores.
+void bf16_decode_avx512(const uint8_t* bytes, int64_t n, float* dst) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t left = n - i < 16 ? n - i : 16;
+    const __mmask16 m = __mmask16((1u << left) - 1);
+    const __m512i h = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, bytes + 2 * i));
+    _mm512_mask_storeu_ps(dst + i, m, _mm512_castsi512_ps(_mm512_slli_epi32(h, 16)));
+  }
 }
 
 }  // namespace dsv4::quantize_detail

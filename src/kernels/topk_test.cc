@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
+#include <vector>
 
 namespace dsv4 {
 namespace {
@@ -24,6 +26,27 @@ TEST(Topk, NanRanksLast) {
   EXPECT_EQ(out[0], 1);
   EXPECT_EQ(out[1], 0);
   EXPECT_EQ(out[2], 2);
+}
+
+// Random scores with many ties, NaN and infinities, every k: the same picks as the partial sort.
+TEST(Topk, MatchesThePartialSort) {
+  std::mt19937 rng(3);
+  for (int n : {1, 7, 64, 1000, 4099, 100003}) {
+    std::vector<float> s(static_cast<size_t>(n));
+    for (float& v : s) {
+      const uint32_t r = rng() % 100;
+      v = r < 3 ? NAN : r < 5 ? -INFINITY : r < 6 ? INFINITY : float(int(rng() % 50) - 25) * 0.5f;
+    }
+    for (int k : {0, 1, 5, 64, n}) {
+      if (k > n) continue;
+      std::vector<int32_t> want(size_t(k) + 1, -7), got(size_t(k) + 1, -7);
+      topk_ref(s.data(), n, k, want.data());
+      topk(s.data(), n, k, got.data());
+      EXPECT_EQ(want, got) << "n " << n << " k " << k;
+      topk_parallel(s.data(), n, k, got.data());
+      EXPECT_EQ(want, got) << "parallel, n " << n << " k " << k;
+    }
+  }
 }
 
 }  // namespace

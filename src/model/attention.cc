@@ -76,8 +76,8 @@ StoredRows stored_rows(const LayerContext& ctx, const LayerState& state) {
 
 // The entries a query at `pos` attends to, in order: the window (oldest first; earlier calls' rows from
 // the ring, this call's rows from `kv` — the ring is written only after every query of the call has
-// read it), then the compressed entries (the indexer's picks, or every complete one). Picks of a cache
-// not in FP32 are decoded into `pick_rows` [index_topk, head_dim].
+// read it), then the compressed entries (the indexer's picks, or every complete one). Picks are copied
+// (decoded) into `pick_rows` [index_topk, head_dim], so that attention reads them as one run of rows.
 int gather_entries(const LayerContext& ctx, const LayerState& state, const StoredRows& stored, const float* kv,
                    int64_t t, const IndexerPicks& picks, float* pick_rows, const float** list) {
   const ModelConfig& c = ctx.config;
@@ -89,13 +89,8 @@ int gather_entries(const LayerContext& ctx, const LayerState& state, const Store
                                    : stored.ring + (p % c.window_size) * c.head_dim;
   if (ratio == 4) {
     for (int i = 0; i < picks.count[t]; ++i) {
-      const int64_t id = picks.ids[t * c.index_topk + i];
-      if (state.entries.is_f32()) {
-        list[n++] = state.entries.f32_row(id);
-      } else {
-        state.entries.load(id, pick_rows + int64_t(i) * c.head_dim);
-        list[n++] = pick_rows + int64_t(i) * c.head_dim;
-      }
+      state.entries.load(picks.ids[t * c.index_topk + i], pick_rows + int64_t(i) * c.head_dim);
+      list[n++] = pick_rows + int64_t(i) * c.head_dim;
     }
   } else if (ratio) {
     for (int64_t e = 0; e < (pos + 1) / ratio; ++e) list[n++] = stored.entries + e * c.head_dim;

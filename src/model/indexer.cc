@@ -31,28 +31,38 @@ void finish_queries(const LayerContext& ctx, float* q) {
   });
 }
 
-// Scores of nq consecutive queries (the first at position `pos0`): scores[i, e] = Σ_h relu(q_i,h · key_e) ·
-// head_w[i, h] for the keys query i may see, e < (pos0 + i + 1) / 4. The products run as one matrix
-// product per block of keys for all nq queries, so each key block is read once per query block rather
-// than once per query (a query's dot products do not depend on how many rows share the product).
+// Keys are scored in blocks of this many: decoded from the cache's format into a buffer that stays in
+// L2, and the unit a single query splits between threads. Block boundaries are fixed (multiples of this
+// from entry 0), so a query's scores do not depend on how a call splits the work.
+constexpr int64_t kKeyBlock = 1024;
+
+// Scores of nq consecutive queries (the first at position `pos0`) against keys [e0, e1): scores[i, e] =
+// Σ_h relu(q_i,h · key_e) · head_w[i, h] for the keys query i may see, e < (pos0 + i + 1) / 4. The
+// products run as one matrix product per key block for all nq queries, so each key block is read once
+// per query block rather than once per query (a query's dot products do not depend on how many rows
+// share the product).
 void score_entries(const ModelConfig& c, const float* q, const float* head_w, int64_t nq, int64_t pos0,
-                   const float* keys, int64_t stride, float* scores) {
-  constexpr int64_t kBlock = 4096;
+                   const KvRows& keys, int64_t e0, int64_t e1, int64_t stride, float* scores) {
   const int nh = c.index_n_heads, hd = c.index_head_dim;
-  const int64_t n_max = (pos0 + nq) / 4;
-  thread_local std::vector<float> dots;  // [nq, heads, block]
-  for (int64_t e0 = 0; e0 < n_max; e0 += kBlock) {
-    const int64_t len = std::min(kBlock, n_max - e0);
+  thread_local std::vector<float> dots, decoded;  // [nq, heads, block], [block, head_dim]
+  for (int64_t b0 = e0; b0 < e1; b0 += kKeyBlock) {
+    const int64_t len = std::min(kKeyBlock, e1 - b0);
+    const float* block = keys.f32_row(b0);
+    if (!keys.is_f32()) {
+      decoded.resize(size_t(len * hd));
+      keys.load(b0, b0 + len, decoded.data());
+      block = decoded.data();
+    }
     dots.resize(size_t(nq * nh * len));
-    matmul(WeightMatrix{WeightFormat::kF32, len, hd, keys + e0 * hd}, q, nq * nh, dots.data());
+    matmul(WeightMatrix{WeightFormat::kF32, len, hd, block}, q, nq * nh, dots.data());
     for (int64_t i = 0; i < nq; ++i) {
-      const int64_t n_eligible = std::min(len, (pos0 + i + 1) / 4 - e0);
-      float* si = scores + i * stride + e0;
+      const int64_t n_eligible = std::min(len, (pos0 + i + 1) / 4 - b0);
+      float* si = scores + i * stride + b0;
       for (int64_t e = 0; e < n_eligible; ++e) si[e] = 0.0f;
       for (int h = 0; h < nh; ++h) {
         const float* dh = dots.data() + (i * nh + h) * len;
         const float wh = head_w[i * nh + h];
-        for (int64_t e = 0; e < n_eligible; ++e) si[e] += std::fmax(dh[e], 0.0f) * wh;
+        for (int64_t e = 0; e < n_eligible; ++e) si[e] += (dh[e] > 0.0f ? dh[e] : 0.0f) * wh;  // relu
       }
     }
   }
@@ -84,22 +94,14 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
 
   IndexerPicks picks{ctx.arena.alloc<int32_t>(size_t(ctx.n * k_max)), ctx.arena.alloc<int32_t>(size_t(ctx.n))};
   const int64_t max_entries = (ctx.start_pos + ctx.n) / 4;
-  // Keys in FP32: in place, or decoded once per call (every query of the call scores the same prefix).
-  const float* keys = state.index_keys.f32_row(0);
-  if (!state.index_keys.is_f32()) {
-    float* decoded = ctx.arena.alloc<float>(size_t(max_entries * hd));
-    default_thread_pool().parallel_for(max_entries, 1024, [&](int64_t e0, int64_t e1) {
-      state.index_keys.load(e0, e1, decoded + e0 * hd);
-    });
-    keys = decoded;
-  }
-  // Picks of query t from its scores (top-k, or the hook's choice).
-  const auto select = [&](int64_t t, float* scores) {
+  // Picks of query t from its scores (top-k, or the hook's choice); `split`: between the threads.
+  const auto select = [&](int64_t t, float* scores, bool split) {
     const int64_t pos = ctx.start_pos + t;
     const int n_eligible = int((pos + 1) / 4);
     int32_t* row = picks.ids + t * k_max;
     int count = std::min(k_max, n_eligible);
-    topk(scores, n_eligible, count, row);
+    if (split) topk_parallel(scores, n_eligible, count, row);
+    else topk(scores, n_eligible, count, row);
     if (ctx.hook) {
       std::vector<int32_t> hooked(row, row + count);
       ctx.hook->indexer(ctx.layer, pos, {scores, size_t(n_eligible)}, hooked);
@@ -113,20 +115,32 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
   };
   constexpr int64_t kQueryBlock = 32;
   const int64_t stride = std::max<int64_t>(max_entries, 1);
-  const auto run_block = [&](int64_t b, std::vector<float>& scores) {
-    const int64_t t0 = b * kQueryBlock, nq = std::min(kQueryBlock, ctx.n - t0);
+  // A block of queries: its scores against every key it may see, then each query's picks. `split_keys`
+  // spreads the key blocks over the threads (one query block alone, as in decode).
+  const auto run_block = [&](int64_t b, std::vector<float>& scores, bool split_keys) {
+    const int64_t t0 = b * kQueryBlock, nq = std::min(kQueryBlock, ctx.n - t0), pos0 = ctx.start_pos + t0;
+    const int64_t n_keys = (pos0 + nq) / 4;
     scores.resize(size_t(nq * stride));
-    score_entries(c, q + t0 * nh * hd, head_w + t0 * nh, nq, ctx.start_pos + t0, keys, stride, scores.data());
-    for (int64_t i = 0; i < nq; ++i) select(t0 + i, scores.data() + i * stride);
+    const auto score = [&](int64_t kb0, int64_t kb1) {
+      score_entries(c, q + t0 * nh * hd, head_w + t0 * nh, nq, pos0, state.index_keys, kb0 * kKeyBlock,
+                    std::min(kb1 * kKeyBlock, n_keys), stride, scores.data());
+    };
+    const int64_t key_blocks = (n_keys + kKeyBlock - 1) / kKeyBlock;
+    if (split_keys) default_thread_pool().parallel_for(key_blocks, 1, score);
+    else score(0, key_blocks);
+    for (int64_t i = 0; i < nq; ++i) select(t0 + i, scores.data() + i * stride, split_keys);
   };
   const int64_t n_blocks = (ctx.n + kQueryBlock - 1) / kQueryBlock;
   if (ctx.hook) {  // the test hook is not thread-safe: one query at a time
     std::vector<float> scores;
-    for (int64_t b = 0; b < n_blocks; ++b) run_block(b, scores);
+    for (int64_t b = 0; b < n_blocks; ++b) run_block(b, scores, /*split_keys=*/false);
+  } else if (n_blocks == 1) {
+    thread_local std::vector<float> scores;
+    run_block(0, scores, /*split_keys=*/true);
   } else {
     default_thread_pool().parallel_for(n_blocks, 1, [&](int64_t b0, int64_t b1) {
       thread_local std::vector<float> scores;
-      for (int64_t b = b0; b < b1; ++b) run_block(b, scores);
+      for (int64_t b = b0; b < b1; ++b) run_block(b, scores, /*split_keys=*/false);
     });
   }
   return picks;

@@ -25,17 +25,6 @@ float encode_block(const float* x, int n, float max, float floor, uint8_t* codes
   return s;
 }
 
-// (e2m1 low, e2m1 high) for every byte: decoding FP4 a byte at a time.
-struct Fp4PairTable {
-  float v[256][2];
-  constexpr Fp4PairTable() : v() {
-    for (int b = 0; b < 256; ++b) {
-      v[b][0] = kE2m1Values[b & 0xf];
-      v[b][1] = kE2m1Values[b >> 4];
-    }
-  }
-};
-constexpr Fp4PairTable kFp4Pairs{};
 
 }  // namespace
 
@@ -134,57 +123,26 @@ void KvRows::store(int64_t i, const float* src) {
   }
 }
 
-void KvRows::load(int64_t i, float* dst) const {
-  DSV4_DCHECK(0 <= i && i < rows);
-  const KvRowLayout& l = layout;
-  const uint8_t* p = data.data() + i * l.bytes();
-  switch (l.elem) {
-    case KvElem::kF32:
-      std::memcpy(dst, p, size_t(l.width) * 4);
-      return;
-    case KvElem::kBF16:
-      for (int k = 0; k < l.width; ++k) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * k, 2);
-        dst[k] = bf16_to_f32(h);
-      }
-      return;
-    case KvElem::kFp8: {
-      const int nq = l.width - l.tail;
-      const uint8_t* scales = p + nq;
-      for (int b = 0; b < nq / l.block; ++b) {
-        const float s = e8m0_to_f32(scales[b]);
-        for (int k = b * l.block; k < (b + 1) * l.block; ++k) dst[k] = e4m3_to_f32(p[k]) * s;
-      }
-      const uint8_t* tail = scales + nq / l.block;
-      for (int k = 0; k < l.tail; ++k) {
-        uint16_t h;
-        std::memcpy(&h, tail + 2 * k, 2);
-        dst[nq + k] = bf16_to_f32(h);
-      }
-      return;
-    }
-    case KvElem::kFp4: {
-      const uint8_t* scales = p + l.width / 2;
-      for (int b = 0; b < l.width / l.block; ++b) {
-        const float s = e8m0_to_f32(scales[b]);
-        for (int k = b * l.block; k < (b + 1) * l.block; k += 2) {
-          const float* pair = kFp4Pairs.v[p[k / 2]];
-          dst[k] = pair[0] * s;
-          dst[k + 1] = pair[1] * s;
-        }
-      }
-      return;
-    }
-  }
-}
+void KvRows::load(int64_t i, float* dst) const { load(i, i + 1, dst); }
 
 void KvRows::load(int64_t i0, int64_t i1, float* dst) const {
-  if (is_f32()) {
-    if (i1 > i0) std::memcpy(dst, f32_row(i0), size_t((i1 - i0) * layout.width) * 4);
-    return;
+  DSV4_DCHECK(0 <= i0 && i0 <= i1 && i1 <= rows);
+  const KvRowLayout& l = layout;
+  const uint8_t* p = data.data() + i0 * l.bytes();
+  switch (l.elem) {
+    case KvElem::kF32:
+      if (i1 > i0) std::memcpy(dst, p, size_t((i1 - i0) * l.width) * 4);
+      return;
+    case KvElem::kBF16:
+      bf16_decode(p, (i1 - i0) * l.width, dst);
+      return;
+    case KvElem::kFp8:
+      e4m3_decode_rows(p, i1 - i0, l.bytes(), l.width, l.tail, l.block, dst);
+      return;
+    case KvElem::kFp4:
+      e2m1_decode_rows(p, i1 - i0, l.bytes(), l.width, l.block, dst);
+      return;
   }
-  for (int64_t i = i0; i < i1; ++i) load(i, dst + (i - i0) * layout.width);
 }
 
 void kv_round_trip(const KvRowLayout& layout, float* row) {
