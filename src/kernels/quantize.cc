@@ -91,15 +91,6 @@ void fp4_simulate(float* x, int64_t n, int block) {
 
 namespace dsv4 {
 
-void e2m1_decode_rows_ref(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst) {
-  for (int64_t r = 0; r < rows; ++r, dst += width) {
-    const uint8_t* codes = src + r * stride;
-    const uint8_t* scales = codes + width / 2;
-    for (int i = 0; i < width; ++i)
-      dst[i] = e2m1_to_f32(i % 2 ? codes[i / 2] >> 4 : codes[i / 2] & 0xf) * e8m0_to_f32(scales[i / block]);
-  }
-}
-
 void e4m3_decode_rows_ref(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block,
                           float* dst) {
   const int nq = width - tail;
@@ -117,12 +108,6 @@ void bf16_decode_ref(const uint8_t* bytes, int64_t n, float* dst) {
     std::memcpy(&h, bytes + 2 * i, 2);
     dst[i] = bf16_to_f32(h);
   }
-}
-
-void e2m1_decode_rows(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst) {
-  if (active_isa() == Isa::kAvx512 && block % 16 == 0)
-    return quantize_detail::e2m1_decode_rows_avx512(src, rows, stride, width, block, dst);
-  e2m1_decode_rows_ref(src, rows, stride, width, block, dst);
 }
 
 void e4m3_decode_rows(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block, float* dst) {

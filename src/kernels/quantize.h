@@ -31,15 +31,12 @@ void fp4_simulate(float* x, int64_t n, int block);  // indexer queries and keys,
 void fp8_simulate_ref(float* x, int64_t n, int block);
 void fp4_simulate_ref(float* x, int64_t n, int block);
 
-// Rows of the KV cache's quantized formats back to FP32; row r starts at src + r · stride, dst is
-// [rows, width]; a value is its code's value × its block's e8m0 scale.
-//   e2m1 rows: width codes packed two per byte (low nibble first), then width / block scales;
-//   e4m3 rows: width − tail codes, then (width − tail) / block scales, then `tail` BF16 values.
+// Rows of the KV cache's FP8 format back to FP32: row r starts at src + r · stride and holds width − tail
+// e4m3 codes, then (width − tail) / block e8m0 scales, then `tail` BF16 values; a code's value is
+// multiplied by its block's scale. dst: [rows, width].
 // bf16_decode: n values of two bytes each (the upper half of the FP32 bits), any alignment.
-void e2m1_decode_rows(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst);
 void e4m3_decode_rows(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block, float* dst);
 void bf16_decode(const uint8_t* bytes, int64_t n, float* dst);
-void e2m1_decode_rows_ref(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst);
 void e4m3_decode_rows_ref(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block,
                           float* dst);
 void bf16_decode_ref(const uint8_t* bytes, int64_t n, float* dst);

@@ -82,14 +82,6 @@ namespace {
 
 inline __m512 e8m0_splat(uint8_t e) { return _mm512_set1_ps(e8m0_to_f32(e)); }
 
-// Sixteen e2m1 codes (eight bytes) → their values, by a 16-entry table lookup.
-inline __m512 e2m1_values(const uint8_t* packed, __m512 table) {
-  const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed));
-  const __m128i lo = _mm_and_si128(bytes, _mm_set1_epi8(0x0f));
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi8(0x0f));
-  return _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(lo, hi)), table);
-}
-
 // Sixteen e4m3 codes → FP32 by moving the 7 magnitude bits under the FP32 exponent (× 2^120 rebiases;
 // subnormal codes land on FP32 subnormals, exactly); codes 0x7f / 0xff are NaN.
 inline __m512 e4m3_values(const uint8_t* codes) {
@@ -102,19 +94,6 @@ inline __m512 e4m3_values(const uint8_t* codes) {
 }
 
 }  // namespace
-
-void e2m1_decode_rows_avx512(const uint8_t* src, int64_t rows, int64_t stride, int width, int block, float* dst) {
-  const __m512 table = _mm512_loadu_ps(kE2m1Values);
-  for (int64_t r = 0; r < rows; ++r, dst += width) {
-    const uint8_t* codes = src + r * stride;
-    const uint8_t* scales = codes + width / 2;
-    for (int b = 0; b < width / block; ++b) {
-      const __m512 s = e8m0_splat(scales[b]);
-      for (int i = b * block; i < (b + 1) * block; i += 16)
-        _mm512_storeu_ps(dst + i, _mm512_mul_ps(e2m1_values(codes + i / 2, table), s));
-    }
-  }
-}
 
 void e4m3_decode_rows_avx512(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block,
                              float* dst) {

@@ -132,13 +132,6 @@ TEST(DecodeRows, VariantsMatchTheReference) {
       else ASSERT_EQ(f32_bits(want[i]), f32_bits(got[i])) << what << " i " << i;
   };
   for (int64_t rows : {1, 3, 40}) {
-    for (int width : {32, 64, 128}) {
-      const int64_t stride = width / 2 + width / 32 + 3;
-      std::vector<float> want(size_t(rows * width)), got(want.size());
-      e2m1_decode_rows_ref(src.data(), rows, stride, width, 32, want.data());
-      e2m1_decode_rows(src.data(), rows, stride, width, 32, got.data());
-      same(want, got, "e2m1");
-    }
     for (int tail : {0, 8, 64}) {
       const int width = 128 + tail;
       const int64_t stride = 128 + 2 + 2 * tail + 1;

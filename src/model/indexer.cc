@@ -7,6 +7,7 @@
 #include "base/check.h"
 #include "base/thread_pool.h"
 #include "kernels/hadamard.h"
+#include "kernels/index_score.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
 #include "kernels/rope.h"
@@ -36,14 +37,30 @@ void finish_queries(const LayerContext& ctx, float* q) {
 // from entry 0), so a query's scores do not depend on how a call splits the work.
 constexpr int64_t kKeyBlock = 1024;
 
-// Scores of nq consecutive queries (the first at position `pos0`) against keys [e0, e1): scores[i, e] =
-// Σ_h relu(q_i,h · key_e) · head_w[i, h] for the keys query i may see, e < (pos0 + i + 1) / 4. The
-// products run as one matrix product per key block for all nq queries, so each key block is read once
-// per query block rather than once per query (a query's dot products do not depend on how many rows
-// share the product).
-void score_entries(const ModelConfig& c, const float* q, const float* head_w, int64_t nq, int64_t pos0,
-                   const KvRows& keys, int64_t e0, int64_t e1, int64_t stride, float* scores) {
+// The queries of one block: FP32 query-heads [nq, heads, head_dim] (and their integer form for FP4 keys),
+// head weights [nq, heads]; the first at position pos0.
+struct QueryBlock {
+  const float* q;
+  Fp4Queries q4;
+  const float* head_w;
+  int64_t nq, pos0;
+};
+
+// Scores of a block's queries against keys [e0, e1) (e0 a multiple of kKeyBlock): scores[i, e] =
+// Σ_h relu(q_i,h · key_e) · head_w[i, h] for the keys query i may see, e < (pos0 + i + 1) / 4 (FP4 keys:
+// every key of the tiles that hold [e0, e1); the caller ignores scores past a query's eligible keys).
+// Other formats run as one matrix product per key block for all nq queries, so each key block is read
+// once per query block rather than once per query (a query's dot products do not depend on how many
+// rows share the product).
+void score_entries(const ModelConfig& c, const QueryBlock& qb, const KvRows& keys, int64_t e0, int64_t e1,
+                   int64_t stride, float* scores) {
   const int nh = c.index_n_heads, hd = c.index_head_dim;
+  const int64_t nq = qb.nq;
+  if (keys.layout.elem == KvElem::kFp4) {
+    fp4_index_scores(keys.data.data(), e0 / kFp4TileKeys, (e1 + kFp4TileKeys - 1) / kFp4TileKeys, hd, qb.q4,
+                     qb.head_w, nq, nh, scores, stride);
+    return;
+  }
   thread_local std::vector<float> dots, decoded;  // [nq, heads, block], [block, head_dim]
   for (int64_t b0 = e0; b0 < e1; b0 += kKeyBlock) {
     const int64_t len = std::min(kKeyBlock, e1 - b0);
@@ -54,14 +71,14 @@ void score_entries(const ModelConfig& c, const float* q, const float* head_w, in
       block = decoded.data();
     }
     dots.resize(size_t(nq * nh * len));
-    matmul(WeightMatrix{WeightFormat::kF32, len, hd, block}, q, nq * nh, dots.data());
+    matmul(WeightMatrix{WeightFormat::kF32, len, hd, block}, qb.q, nq * nh, dots.data());
     for (int64_t i = 0; i < nq; ++i) {
-      const int64_t n_eligible = std::min(len, (pos0 + i + 1) / 4 - b0);
+      const int64_t n_eligible = std::min(len, (qb.pos0 + i + 1) / 4 - b0);
       float* si = scores + i * stride + b0;
       for (int64_t e = 0; e < n_eligible; ++e) si[e] = 0.0f;
       for (int h = 0; h < nh; ++h) {
         const float* dh = dots.data() + (i * nh + h) * len;
-        const float wh = head_w[i * nh + h];
+        const float wh = qb.head_w[i * nh + h];
         for (int64_t e = 0; e < n_eligible; ++e) si[e] += (dh[e] > 0.0f ? dh[e] : 0.0f) * wh;  // relu
       }
     }
@@ -89,6 +106,14 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
   finish_queries(ctx, in.q);
   const float* q = in.q;
   const float* head_w = in.head_w;
+  const bool fp4 = state.index_keys.layout.elem == KvElem::kFp4;
+  Fp4Queries q4{};
+  if (fp4) {
+    const int64_t rows = ctx.n * nh, blocks = rows * hd / kFp4IndexBlock;
+    q4 = {ctx.arena.alloc<int8_t>(size_t(rows * hd)), ctx.arena.alloc<float>(size_t(blocks)),
+          ctx.arena.alloc<int32_t>(size_t(blocks))};
+    fp4_queries_from_grid(q, rows, hd, q4);
+  }
   compressor_forward(ctx, w.compressor, CompressedKind::kIndexerKey, state.index_compressor, in.keys,
                      state.index_keys);
 
@@ -114,16 +139,19 @@ IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, La
     picks.count[t] = count;
   };
   constexpr int64_t kQueryBlock = 32;
-  const int64_t stride = std::max<int64_t>(max_entries, 1);
+  const int64_t stride = std::max<int64_t>((max_entries + kFp4TileKeys - 1) / kFp4TileKeys * kFp4TileKeys, 1);
   // A block of queries: its scores against every key it may see, then each query's picks. `split_keys`
   // spreads the key blocks over the threads (one query block alone, as in decode).
   const auto run_block = [&](int64_t b, std::vector<float>& scores, bool split_keys) {
     const int64_t t0 = b * kQueryBlock, nq = std::min(kQueryBlock, ctx.n - t0), pos0 = ctx.start_pos + t0;
     const int64_t n_keys = (pos0 + nq) / 4;
     scores.resize(size_t(nq * stride));
+    const int64_t r0 = t0 * nh, b0 = r0 * hd / kFp4IndexBlock;  // first query-head, first block of them
+    const QueryBlock qb{q + r0 * hd, fp4 ? Fp4Queries{q4.codes + r0 * hd, q4.scales + b0, q4.sums + b0} : q4,
+                        head_w + r0, nq, pos0};
     const auto score = [&](int64_t kb0, int64_t kb1) {
-      score_entries(c, q + t0 * nh * hd, head_w + t0 * nh, nq, pos0, state.index_keys, kb0 * kKeyBlock,
-                    std::min(kb1 * kKeyBlock, n_keys), stride, scores.data());
+      score_entries(c, qb, state.index_keys, kb0 * kKeyBlock, std::min(kb1 * kKeyBlock, n_keys), stride,
+                    scores.data());
     };
     const int64_t key_blocks = (n_keys + kKeyBlock - 1) / kKeyBlock;
     if (split_keys) default_thread_pool().parallel_for(key_blocks, 1, score);

@@ -110,8 +110,8 @@ KvFootprint kv_footprint(const ModelConfig& c, int64_t capacity, KvFormat format
     const LayerShape s = layer_shape(c, i, capacity);
     f.window += s.window * main.bytes();
     f.entries += s.entries * main.bytes();
-    f.index_keys += s.index_keys * key.bytes();
-    f.scales += (s.window + s.entries) * main.scale_bytes() + s.index_keys * key.scale_bytes();
+    f.index_keys += key.table_bytes(s.index_keys);
+    f.scales += (s.window + s.entries) * main.scale_bytes() + key.padded_rows(s.index_keys) * key.scale_bytes();
     f.compressor_state += 2 * (s.compressor + s.index_compressor) * int64_t(sizeof(float));
   }
   return f;

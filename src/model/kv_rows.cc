@@ -5,6 +5,7 @@
 
 #include "base/check.h"
 #include "base/float_formats.h"
+#include "kernels/index_score.h"
 #include "kernels/quantize.h"
 
 namespace dsv4 {
@@ -67,7 +68,7 @@ KvRowLayout kv_main_layout(KvElem e, int head_dim, int rope_dims) {
 }
 
 KvRowLayout kv_key_layout(KvElem e, int index_head_dim) {
-  KvRowLayout l{e, index_head_dim, 0, 32};
+  KvRowLayout l{e, index_head_dim, 0, kFp4IndexBlock, e == KvElem::kFp4 ? kFp4TileKeys : 1};
   DSV4_CHECK(l.width % l.block == 0);
   return l;
 }
@@ -76,7 +77,7 @@ KvRows make_kv_rows(KvRowLayout layout, int64_t rows) {
   KvRows r;
   r.layout = layout;
   r.rows = rows;
-  r.data.resize(size_t(rows * layout.bytes()));
+  r.data.resize(size_t(layout.table_bytes(rows)));
   r.data.shrink_to_fit();
   return r;
 }
@@ -109,15 +110,12 @@ void KvRows::store(int64_t i, const float* src) {
       return;
     }
     case KvElem::kFp4: {
-      uint8_t* scales = p + l.width / 2;
-      uint8_t codes[64];
-      for (int b = 0; b < l.width / l.block; ++b) {
-        DSV4_DCHECK(l.block <= 64);
+      DSV4_DCHECK(l.width <= 256);
+      uint8_t codes[256], scales[8];
+      for (int b = 0; b < l.width / l.block; ++b)
         scales[b] = e8m0_of_pow2(
-            encode_block<f32_to_e2m1>(src + b * l.block, l.block, kFp4Max, kFp4AmaxFloor, codes));
-        for (int k = 0; k < l.block; k += 2)
-          p[(b * l.block + k) / 2] = uint8_t(codes[k] | (codes[k + 1] << 4));
-      }
+            encode_block<f32_to_e2m1>(src + b * l.block, l.block, kFp4Max, kFp4AmaxFloor, codes + b * l.block));
+      fp4_tile_store(data.data(), i, l.width, codes, scales);
       return;
     }
   }
@@ -140,7 +138,7 @@ void KvRows::load(int64_t i0, int64_t i1, float* dst) const {
       e4m3_decode_rows(p, i1 - i0, l.bytes(), l.width, l.tail, l.block, dst);
       return;
     case KvElem::kFp4:
-      e2m1_decode_rows(p, i1 - i0, l.bytes(), l.width, l.block, dst);
+      for (int64_t i = i0; i < i1; ++i) fp4_tile_load(data.data(), i, l.width, dst + (i - i0) * l.width);
       return;
   }
 }

@@ -7,8 +7,9 @@
 //   kBF16  width × 2 B                                        (what the reference's buffers hold)
 //   kFp8   (width − tail) e4m3 codes, one e8m0 scale per block, then `tail` BF16 values
 //          (main rows: nope dims FP8 in 64-blocks, RoPE dims BF16 — DeepSeek's deployed layout)
-//   kFp4   width e2m1 codes packed two per byte (low nibble first), one e8m0 scale per block
-//          (indexer keys: FP4 in 32-blocks)
+//   kFp4   width e2m1 codes, two per byte, one e8m0 scale per block (indexer keys: FP4 in 32-blocks),
+//          stored in tiles of 16 rows for the integer scorer (kernels/index_score.h); a table's rows
+//          are padded to whole tiles
 #pragma once
 
 #include <cstdint>
@@ -37,12 +38,14 @@ std::string kv_format_name(KvFormat f);
 inline constexpr const char* kKvFormatNames = "f32, bf16, fp8, fp8-idx8";
 
 // Layout of one row: `width` values, the last `tail` of which stay BF16 in kFp8 (0 otherwise), scales
-// per `block` values of the quantized part.
+// per `block` values of the quantized part; rows are stored in tiles of `tile` rows.
 struct KvRowLayout {
   KvElem elem = KvElem::kF32;
-  int width = 0, tail = 0, block = 0;
+  int width = 0, tail = 0, block = 0, tile = 1;
   int64_t bytes() const;        // stored bytes of one row, scales included
   int64_t scale_bytes() const;  // of which scales
+  int64_t padded_rows(int64_t rows) const { return (rows + tile - 1) / tile * tile; }
+  int64_t table_bytes(int64_t rows) const { return padded_rows(rows) * bytes(); }  // what a table allocates
 };
 
 // The layouts the cache uses: main rows (head_dim wide, rope_dims RoPE tail, FP8 blocks of 64) and
@@ -53,7 +56,7 @@ KvRowLayout kv_key_layout(KvElem e, int index_head_dim);
 struct KvRows {
   KvRowLayout layout;
   int64_t rows = 0;
-  std::vector<uint8_t> data;  // [rows, layout.bytes()]
+  std::vector<uint8_t> data;  // layout.table_bytes(rows): [rows, layout.bytes()] (kFp4: in tiles)
 
   void store(int64_t i, const float* src);       // src [width], quantized as the layout says
   void load(int64_t i, float* dst) const;        // dst [width]
