@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "base/cpu_features.h"
+#include "base/thread_pool.h"
 #include "kernels/activation.h"
 #include "kernels/matmul.h"
 
@@ -66,13 +67,20 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
     for (int h = 0; h < n_heads; ++h)
       std::copy_n(&part[size_t(h) * size_t(len)], len, &scores[size_t(h) * size_t(n_kv) + size_t(j0)]);
   }
-  for (int h = 0; h < n_heads; ++h) softmax_with_sink(&scores[size_t(h) * size_t(n_kv)], n_kv, scale, sink[h]);
-  std::fill_n(o, size_t(n_heads) * size_t(d), 0.0f);
-  for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
-    j1 = run_end(j0);
-    for (int h = 0; h < n_heads; ++h)
-      accumulate_weighted_rows(&scores[size_t(h) * size_t(n_kv) + size_t(j0)], j1 - j0, kv[j0], d, o + h * d);
-  }
+  // Heads are independent: a single query (decode) splits them between the threads. (A lambda names a
+  // thread_local as the running thread's own, so the workers get this thread's scores by reference.)
+  std::vector<float>& sc = scores;
+  default_thread_pool().parallel_for(n_heads, 1, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h) {
+      float* p = &sc[size_t(h) * size_t(n_kv)];
+      softmax_with_sink(p, n_kv, scale, sink[h]);
+      std::fill_n(o + h * d, d, 0.0f);
+      for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
+        j1 = run_end(j0);
+        accumulate_weighted_rows(p + j0, j1 - j0, kv[j0], d, o + h * d);
+      }
+    }
+  });
 }
 
 }  // namespace dsv4

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/cpu_features.h"
 #include "base/thread_pool.h"
 
 namespace dsv4 {
@@ -36,6 +37,17 @@ void topk_ref(const float* scores, int n, int k, int32_t* out) {
   std::copy(idx.begin(), idx.begin() + k, out);
 }
 
+int next_above_ref(const float* scores, int from, int n, float threshold) {
+  int i = from;
+  while (i < n && !(scores[i] > threshold)) ++i;
+  return i;
+}
+
+int next_above(const float* scores, int from, int n, float threshold) {
+  if (active_isa() == Isa::kAvx512) return next_above_avx512(scores, from, n, threshold);
+  return next_above_ref(scores, from, n, threshold);
+}
+
 namespace {
 
 // The k best of scores[0, n) as (score, index + offset), best first, into `heap`.
@@ -45,9 +57,8 @@ void best_of(const float* scores, int n, int k, int32_t offset, std::vector<Rank
   for (int32_t i = 0; i < k; ++i) heap.push_back({rank_key(scores[i]), i});  // the k best so far
   std::make_heap(heap.begin(), heap.end(), ranks_before);
   float worst = heap.front().score;
-  for (int32_t i = k; i < n; ++i) {
-    // Later indices lose ties, so only a strictly higher score enters (NaN compares false: never).
-    if (!(scores[i] > worst)) continue;
+  // Later indices lose ties, so only a strictly higher score enters (NaN compares false: never).
+  for (int32_t i = next_above(scores, k, n, worst); i < n; i = next_above(scores, i + 1, n, worst)) {
     std::pop_heap(heap.begin(), heap.end(), ranks_before);
     heap.back() = {scores[i], i};
     std::push_heap(heap.begin(), heap.end(), ranks_before);

@@ -15,4 +15,10 @@ void topk_parallel(const float* scores, int n, int k, int32_t* out);
 // The definition: a partial sort of every index.
 void topk_ref(const float* scores, int n, int k, int32_t* out);
 
+// The first i in [from, n) with scores[i] > threshold (NaN never is), or n: the scan that top-k spends
+// its time in. SIMD variants give the same answer.
+int next_above(const float* scores, int from, int n, float threshold);
+int next_above_ref(const float* scores, int from, int n, float threshold);
+int next_above_avx512(const float* scores, int from, int n, float threshold);  // AVX-512 CPUs
+
 }  // namespace dsv4

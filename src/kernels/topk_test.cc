@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "base/cpu_features.h"
+
 namespace dsv4 {
 namespace {
 
@@ -26,6 +28,17 @@ TEST(Topk, NanRanksLast) {
   EXPECT_EQ(out[0], 1);
   EXPECT_EQ(out[1], 0);
   EXPECT_EQ(out[2], 2);
+}
+
+TEST(NextAbove, VariantsMatchTheReference) {
+  set_isa_limit(cpu_isa());
+  std::mt19937 rng(8);
+  std::vector<float> s(100);
+  for (float& v : s) v = rng() % 10 == 0 ? NAN : float(rng() % 1000);
+  for (int n : {0, 1, 15, 16, 17, 100})
+    for (int from = 0; from <= n; from += 3)
+      for (float t : {-1.0f, 500.0f, 990.0f, 2000.0f, -INFINITY})
+        EXPECT_EQ(next_above(s.data(), from, n, t), next_above_ref(s.data(), from, n, t)) << n << " " << from << " " << t;
 }
 
 // Random scores with many ties, NaN and infinities, every k: the same picks as the partial sort.
