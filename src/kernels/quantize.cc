@@ -87,10 +87,6 @@ void fp4_simulate(float* x, int64_t n, int block) {
   fp4_simulate_ref(x, n, block);
 }
 
-}  // namespace dsv4
-
-namespace dsv4 {
-
 void e4m3_decode_rows_ref(const uint8_t* src, int64_t rows, int64_t stride, int width, int tail, int block,
                           float* dst) {
   const int nq = width - tail;
