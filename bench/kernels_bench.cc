@@ -81,7 +81,7 @@ void BM_Attention(benchmark::State& state) {
   std::vector<const float*> list;
   for (int j = 0; j < n; ++j) list.push_back(kv.data() + size_t(j) * d);
   for (auto _ : state) {
-    sparse_attention(q.data(), H, d, list.data(), n, sink.data(), 0.044f, o.data());
+    sparse_attention(q.data(), H, d, list.data(), n, {}, sink.data(), 0.044f, o.data());
     benchmark::DoNotOptimize(o.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(4.0 * H * n * d * double(state.iterations()),

@@ -6,13 +6,25 @@
 // FP32 throughout (the reference rounds the numerator probabilities to BF16; FP32 mode does not).
 #pragma once
 
+#include <cstdint>
+#include <functional>
+
 namespace dsv4 {
 
-// q: [n_heads, d]; kv: n_kv pointers to [d] entries (n_kv >= 1); sink: [n_heads]; o: [n_heads, d].
-// Entries that follow each other in memory (the window, a layer's compressed entries) are read in place,
-// as one matrix per run: scores by a matrix product, then the weighted sum row by row.
-void sparse_attention(const float* q, int n_heads, int d, const float* const* kv, int n_kv, const float* sink,
-                      float scale, float* o);
+// Entries kept encoded (a quantized table of compressed entries), which attention decodes block by
+// block as it reads them, so that a single query over thousands of them never writes an FP32 copy of
+// the table: decode(i0, i1, dst) writes rows [i0, i1) as FP32, dst [i1 − i0, d].
+struct EncodedRows {
+  int64_t n = 0;
+  std::function<void(int64_t, int64_t, float*)> decode;
+};
+
+// q: [n_heads, d]; kv: n_kv pointers to [d] entries, then the `encoded` rows (n_kv + encoded.n >= 1);
+// sink: [n_heads]; o: [n_heads, d]. Entries that follow each other in memory (the window, a layer's
+// compressed entries) are read in place, as one matrix per run: scores by a matrix product, then the
+// weighted sum row by row. Encoded rows give the same bits as their decoded rows in the list would.
+void sparse_attention(const float* q, int n_heads, int d, const float* const* kv, int n_kv,
+                      const EncodedRows& encoded, const float* sink, float scale, float* o);
 // The definition, one dot product at a time.
 void sparse_attention_ref(const float* q, int n_heads, int d, const float* const* kv, int n_kv, const float* sink,
                           float scale, float* o);

@@ -47,11 +47,13 @@ void finish_kv(const LayerContext& ctx, const AttentionWeights& w, const KvRowLa
 }
 
 // FP32 views of the stored rows a call reads: in place for an FP32 cache; otherwise decoded once per call
-// into the arena — the ring, and for ratio 128 every entry the call's queries may see. Ratio-4 entries
-// are decoded per query, only the indexer's picks.
+// into the arena — the ring, and for ratio 128 every entry the call's queries may see. A sequence with
+// a single query (decode) leaves its ratio-128 entries encoded: attention decodes them block by block,
+// instead of writing and re-reading an FP32 copy of thousands of them. Ratio-4 entries are decoded per
+// query, only the indexer's picks.
 struct StoredRows {
   const float* ring;     // [window_size, head_dim]
-  const float* entries;  // [rows, head_dim], ratio 128 (or any ratio when FP32)
+  const float* entries;  // [rows, head_dim], ratio 128 (or any ratio when FP32); null when left encoded
 };
 
 StoredRows stored_rows(const LayerContext& ctx, const LayerState& state) {
@@ -63,7 +65,9 @@ StoredRows stored_rows(const LayerContext& ctx, const LayerState& state) {
     state.window.load(0, c.window_size, ring);
     v.ring = ring;
   }
-  if (!state.entries.is_f32() && ratio == 128) {
+  if (!state.entries.is_f32() && ratio == 128 && ctx.n == 1) {
+    v.entries = nullptr;
+  } else if (!state.entries.is_f32() && ratio == 128) {
     const int64_t n_entries = (ctx.start_pos + ctx.n) / ratio;
     float* entries = ctx.arena.alloc<float>(size_t(std::max<int64_t>(n_entries, 1) * c.head_dim));
     default_thread_pool().parallel_for(n_entries, 256, [&](int64_t e0, int64_t e1) {
@@ -92,18 +96,27 @@ int gather_entries(const LayerContext& ctx, const LayerState& state, const Store
       state.entries.load(picks.ids[t * c.index_topk + i], pick_rows + int64_t(i) * c.head_dim);
       list[n++] = pick_rows + int64_t(i) * c.head_dim;
     }
-  } else if (ratio) {
+  } else if (ratio && stored.entries) {
     for (int64_t e = 0; e < (pos + 1) / ratio; ++e) list[n++] = stored.entries + e * c.head_dim;
   }
   return n;
 }
 
+// The compressed entries a query at `pos` reads that gather_entries left encoded.
+EncodedRows encoded_entries(const LayerContext& ctx, const LayerState& state, const StoredRows& stored,
+                            int64_t pos) {
+  const int ratio = ctx.config.ratio(ctx.layer);
+  if (ratio != 128 || stored.entries) return {};
+  const KvRows& entries = state.entries;
+  return {(pos + 1) / ratio, [&entries](int64_t i0, int64_t i1, float* dst) { entries.load(i0, i1, dst); }};
+}
+
 // One query position, all heads, then the output's RoPE dims rotated back to relative positions.
 void attend(const LayerContext& ctx, const AttentionWeights& w, const float* const* list, int n_list,
-            const float* qt, int64_t pos, float* ot) {
+            const EncodedRows& encoded, const float* qt, int64_t pos, float* ot) {
   const ModelConfig& c = ctx.config;
   const int hd = c.head_dim, rd = c.rope_head_dim;
-  sparse_attention(qt, c.n_heads, hd, list, n_list, w.sink, float(1.0 / std::sqrt(double(hd))), ot);
+  sparse_attention(qt, c.n_heads, hd, list, n_list, encoded, w.sink, float(1.0 / std::sqrt(double(hd))), ot);
   for (int h = 0; h < c.n_heads; ++h) rope_apply(ot + h * hd + hd - rd, ctx.rope, pos, /*inverse=*/true);
 }
 
@@ -211,7 +224,9 @@ void attention_forward(const LayerBatch& batch, const AttentionWeights& w, const
       const int64_t t = r - seq_row0[i];
       const int n_list = gather_entries(ctx, *batch.states[size_t(i)], s.stored, s.kv, t, s.picks, pick_rows.data(),
                                         list.data());
-      attend(ctx, w, list.data(), n_list, q + r * q_width, ctx.start_pos + t, o + r * q_width);
+      const int64_t pos = ctx.start_pos + t;
+      attend(ctx, w, list.data(), n_list, encoded_entries(ctx, *batch.states[size_t(i)], s.stored, pos),
+             q + r * q_width, pos, o + r * q_width);
     }
   });
   for (size_t i = 0; i < n_seqs; ++i) write_window(batch.seqs[i], *batch.states[i], reads[i].kv);
