@@ -94,11 +94,12 @@ TEST(BenchLongCli, RecordsTheAllocationTheReportPredicts) {
   std::string header, row;
   std::getline(csv, header);
   std::getline(csv, row);
-  ASSERT_EQ(header, "ctx,kv_allocated_bytes,kv_used_bytes,rss_bytes,peak_rss_bytes,prefill_tok_s,decode_tok_s");
+  ASSERT_EQ(header,
+            "ctx,kv_allocated_bytes,kv_used_bytes,rss_bytes,peak_rss_bytes,prefill_tok_s,decode_tok_s,decode_ref_tok_s");
   std::vector<std::string> f;
   std::stringstream ss(row);
   for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
-  ASSERT_EQ(f.size(), 7u) << row;
+  ASSERT_EQ(f.size(), 8u) << row;
   EXPECT_EQ(f[0], "600");
   const auto report = testing::run_command(kBin + " kv --config " + tiny_config() + " --ctx 602 --kv-format fp8 --json");
   ASSERT_EQ(report.exit_code, 0) << report.err;
@@ -107,6 +108,7 @@ TEST(BenchLongCli, RecordsTheAllocationTheReportPredicts) {
   EXPECT_EQ(std::stoll(f[1]), lines[0]["total_bytes"].get<int64_t>());  // capacity = 600 + 2 decode steps
   EXPECT_GT(std::stod(f[5]), 0);
   EXPECT_GT(std::stod(f[6]), 0);
+  EXPECT_GT(std::stod(f[7]), 0);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "long-memory.svg"));
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "long-speed.svg"));
   const auto too_long = testing::run_command(kBin + " bench --long -m " + dir.str() + "/m --long-max 5000");
