@@ -65,16 +65,17 @@ StoredRows stored_rows(const LayerContext& ctx, const LayerState& state) {
     state.window.load(0, c.window_size, ring);
     v.ring = ring;
   }
-  if (!state.entries.is_f32() && ratio == 128 && ctx.n == 1) {
-    v.entries = nullptr;
-  } else if (!state.entries.is_f32() && ratio == 128) {
-    const int64_t n_entries = (ctx.start_pos + ctx.n) / ratio;
-    float* entries = ctx.arena.alloc<float>(size_t(std::max<int64_t>(n_entries, 1) * c.head_dim));
-    default_thread_pool().parallel_for(n_entries, 256, [&](int64_t e0, int64_t e1) {
-      state.entries.load(e0, e1, entries + e0 * c.head_dim);
-    });
-    v.entries = entries;
+  if (state.entries.is_f32() || ratio != 128) return v;
+  if (ctx.n == 1) {
+    v.entries = nullptr;  // left encoded
+    return v;
   }
+  const int64_t n_entries = (ctx.start_pos + ctx.n) / ratio;
+  float* entries = ctx.arena.alloc<float>(size_t(std::max<int64_t>(n_entries, 1) * c.head_dim));
+  default_thread_pool().parallel_for(n_entries, 256, [&](int64_t e0, int64_t e1) {
+    state.entries.load(e0, e1, entries + e0 * c.head_dim);
+  });
+  v.entries = entries;
   return v;
 }
 
