@@ -54,6 +54,7 @@ void finish_kv(const LayerContext& ctx, const AttentionWeights& w, const KvRowLa
 struct StoredRows {
   const float* ring;     // [window_size, head_dim]
   const float* entries;  // [rows, head_dim], ratio 128 (or any ratio when FP32); null when left encoded
+  const KvRows* encoded = nullptr;  // the ratio-128 entries when left encoded
 };
 
 StoredRows stored_rows(const LayerContext& ctx, const LayerState& state) {
@@ -66,10 +67,7 @@ StoredRows stored_rows(const LayerContext& ctx, const LayerState& state) {
     v.ring = ring;
   }
   if (state.entries.is_f32() || ratio != 128) return v;
-  if (ctx.n == 1) {
-    v.entries = nullptr;  // left encoded
-    return v;
-  }
+  if (ctx.n == 1) return {v.ring, nullptr, &state.entries};
   const int64_t n_entries = (ctx.start_pos + ctx.n) / ratio;
   float* entries = ctx.arena.alloc<float>(size_t(std::max<int64_t>(n_entries, 1) * c.head_dim));
   default_thread_pool().parallel_for(n_entries, 256, [&](int64_t e0, int64_t e1) {
@@ -104,12 +102,11 @@ int gather_entries(const LayerContext& ctx, const LayerState& state, const Store
 }
 
 // The compressed entries a query at `pos` reads that gather_entries left encoded.
-EncodedRows encoded_entries(const LayerContext& ctx, const LayerState& state, const StoredRows& stored,
-                            int64_t pos) {
-  const int ratio = ctx.config.ratio(ctx.layer);
-  if (ratio != 128 || stored.entries) return {};
-  const KvRows& entries = state.entries;
-  return {(pos + 1) / ratio, [&entries](int64_t i0, int64_t i1, float* dst) { entries.load(i0, i1, dst); }};
+EncodedRows encoded_entries(const LayerContext& ctx, const StoredRows& stored, int64_t pos) {
+  if (!stored.encoded) return {};
+  const KvRows& entries = *stored.encoded;
+  return {(pos + 1) / ctx.config.ratio(ctx.layer),
+          [&entries](int64_t i0, int64_t i1, float* dst) { entries.load(i0, i1, dst); }};
 }
 
 // One query position, all heads, then the output's RoPE dims rotated back to relative positions.
@@ -226,7 +223,7 @@ void attention_forward(const LayerBatch& batch, const AttentionWeights& w, const
       const int n_list = gather_entries(ctx, *batch.states[size_t(i)], s.stored, s.kv, t, s.picks, pick_rows.data(),
                                         list.data());
       const int64_t pos = ctx.start_pos + t;
-      attend(ctx, w, list.data(), n_list, encoded_entries(ctx, *batch.states[size_t(i)], s.stored, pos),
+      attend(ctx, w, list.data(), n_list, encoded_entries(ctx, s.stored, pos),
              q + r * q_width, pos, o + r * q_width);
     }
   });

@@ -177,10 +177,9 @@ int run_bench_long(const BenchOptions& o) {
   marks.push_back(max_ctx);
 
   Sequence seq{m.new_cache(max_ctx + steps, format.value()), 0, std::mt19937(1)};
-  const KvCache& cache = seq.cache;
   fmt::print(stderr, "bench --long: {} ({} layers), KV cache for {} tokens in {}: {:.1f} MiB allocated\n",
              dir.value(), c.n_layers, max_ctx + steps, kv_format_name(format.value()),
-             double(cache.allocated_bytes()) / (1 << 20));
+             double(seq.cache.allocated_bytes()) / (1 << 20));
   // The reference sequence, held at the first checkpoint (its own small cache).
   Sequence ref{m.new_cache(marks.front() + steps, format.value()), 0, std::mt19937(2)};
   prefill_to(m, ref, marks.front(), chunk);
@@ -193,7 +192,7 @@ int run_bench_long(const BenchOptions& o) {
     p.ctx = mark;
     p.prefill_tok_s = double(mark - start) / std::chrono::duration<double>(Clock::now() - t0).count();
     std::tie(p.decode_tok_s, p.decode_ref_tok_s) = decode_speeds(m, seq, ref, steps);
-    p.kv_allocated = cache.allocated_bytes();
+    p.kv_allocated = seq.cache.allocated_bytes();
     p.kv_used = kv_footprint(c, mark, format.value()).total();
     p.rss = status_bytes("VmRSS");
     p.peak_rss = status_bytes("VmHWM");
