@@ -3,10 +3,16 @@
 // the quantizers. `--benchmark_filter=` picks; DSV4_ISA=avx2|scalar runs the slower variants.
 #include <benchmark/benchmark.h>
 
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
 #include <random>
 #include <vector>
 
 #include "base/cpu_features.h"
+#include "base/thread_pool.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
@@ -72,6 +78,57 @@ void prefill_shapes(benchmark::internal::Benchmark* b) {
   for (auto f : {WeightFormat::kFP8, WeightFormat::kFP4, WeightFormat::kBF16, WeightFormat::kF32})
     b->Args({int64_t(f), 4096, 4096, 256});
 }
+// Decode from memory: copies of one matrix, 768 MiB in all (beyond any last-level cache), one product each
+// in turn, so every call streams its weights from DRAM as a real decode step does. Each call is paired
+// with a plain read of as many bytes by the same threads; `x_read` is the product's speed over that read's.
+__attribute__((target("avx512f"))) float read_sum(const uint8_t* p, size_t bytes) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  for (size_t i = 0; i + 128 <= bytes; i += 128) {
+    s0 = _mm512_add_ps(s0, _mm512_loadu_ps(reinterpret_cast<const float*>(p + i)));
+    s1 = _mm512_add_ps(s1, _mm512_loadu_ps(reinterpret_cast<const float*>(p + i + 64)));
+  }
+  return _mm512_cvtss_f32(_mm512_add_ps(s0, s1));  // one lane: enough to keep the loads
+}
+
+double seconds_of(const std::function<void()>& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void BM_MatmulStream(benchmark::State& state) {
+  const auto f = WeightFormat(state.range(0));
+  const int64_t rows = state.range(1), cols = state.range(2);
+  const Weights w = make_weights(f, rows, cols);
+  const size_t bytes = w.data.size(), copies = std::max<size_t>(4, (size_t(768) << 20) / bytes);
+  const std::vector<std::vector<uint8_t>> data(copies, w.data);
+  std::vector<float> x(static_cast<size_t>(cols), 0.5f), y(static_cast<size_t>(rows));
+  ThreadPool& pool = default_thread_pool();
+  std::vector<float> sums(size_t(pool.size()));
+  double product_s = 0, read_s = 0;
+  size_t i = 0;
+  for (auto _ : state) {
+    WeightMatrix m = w.w;
+    m.data = data[i % copies].data();
+    const double t = seconds_of([&] { matmul(m, x.data(), 1, y.data()); });
+    state.SetIterationTime(t);
+    product_s += t;
+    const uint8_t* other = data[(i + copies / 2) % copies].data();
+    read_s += seconds_of([&] {
+      pool.run([&](int t) {
+        const size_t piece = bytes / size_t(pool.size()) / 128 * 128;
+        sums[size_t(t)] = read_sum(other + size_t(t) * piece, piece);
+      });
+    });
+    benchmark::DoNotOptimize(y.data());
+    benchmark::DoNotOptimize(sums.data());
+    ++i;
+  }
+  state.SetLabel(std::string(weight_format_name(f)) + " " + isa_name(active_isa()));
+  state.SetBytesProcessed(state.iterations() * w.w.weight_bytes());
+  state.counters["x_read"] = read_s / product_s;
+}
+BENCHMARK(BM_MatmulStream)->Name("matmul/stream")->Apply(decode_shapes)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Matmul)->Name("matmul/decode")->Apply(decode_shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Matmul)->Name("matmul/prefill")->Apply(prefill_shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 
