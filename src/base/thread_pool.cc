@@ -21,7 +21,7 @@ void cpu_relax() {
 
 // Spin this many rounds (~tens of microseconds) before sleeping: decode regions come back to back.
 constexpr int kSpinRounds = 20000;
-// parallel_for hands out about this many pieces per thread.
+// A parallel_for piece is what is left divided by (threads × this).
 constexpr int64_t kPiecesPerThread = 4;
 }  // namespace
 
@@ -89,14 +89,18 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void
     return;
   }
   // Pieces are claimed, not assigned: a thread that the machine slows down (another process, a page
-  // fault) leaves its remaining pieces to the others instead of making them wait.
-  const int64_t piece = std::max<int64_t>(1, units / (int64_t(parts) * kPiecesPerThread));
+  // fault) leaves its remaining pieces to the others instead of making them wait. Each piece is a share
+  // of what is left, so pieces shrink toward the end and the threads finish close together.
   std::atomic<int64_t> next{0};
   run([&](int t) {
     if (t >= parts) return;
-    for (int64_t u = next.fetch_add(piece, std::memory_order_relaxed); u < units;
-         u = next.fetch_add(piece, std::memory_order_relaxed))
+    int64_t u = next.load(std::memory_order_relaxed);
+    while (u < units) {
+      const int64_t piece = std::max<int64_t>(1, (units - u) / (int64_t(parts) * kPiecesPerThread));
+      if (!next.compare_exchange_weak(u, u + piece, std::memory_order_relaxed)) continue;
       fn(u * grain, std::min(n, (u + piece) * grain));
+      u = next.load(std::memory_order_relaxed);
+    }
   });
 }
 
