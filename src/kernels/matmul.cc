@@ -1,6 +1,8 @@
 #include "kernels/matmul.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "base/aligned_buffer.h"
@@ -163,42 +165,87 @@ namespace {
 using matmul_detail::Prepared;
 using matmul_detail::Variant;
 
-// Scratch that outlives calls, so steady-state decode does not allocate.
-struct Scratch {
-  AlignedBuffer<float> f32;
-};
-
 // Thread a call only when it is big enough to pay for waking the workers.
 constexpr int64_t kMinParallelMacs = 1 << 16;
+// Threads take weight rows in units of 48 (a multiple of every kernel's row blocks).
+constexpr int64_t kUnitRows = 48;
 
-}  // namespace
-
-void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y) {
-  const Isa isa = active_isa();
-  if (isa == Isa::kScalar || m <= 0) return matmul_ref(w, x, m, y);
-  const Variant& v = isa == Isa::kAvx512 ? matmul_detail::kAvx512 : matmul_detail::kAvx2;
-  thread_local Scratch s;
+// The job's activations as its variant consumes them; `f32` is storage that outlives calls, so
+// steady-state decode does not allocate.
+Prepared prepare_input(const Variant& v, const MatmulJob& job, int slot, AlignedBuffer<float>& f32) {
+  const WeightMatrix& w = *job.w;
   Prepared a;
-  a.m = m;
-  a.f32 = x;
+  a.m = job.m;
+  a.f32 = job.x;
   if (w.quantize_input || w.format == WeightFormat::kFP4) DSV4_CHECK(w.cols % (w.quantize_input ? kFp8Block : 64) == 0);
-  if (v.prepare && v.prepare(w, x, m, a)) {
-    // the variant's own form
-  } else if (w.quantize_input || w.format == WeightFormat::kFP4) {
-    float* f32 = s.f32.get(size_t(m * w.cols));
-    for (int64_t i = 0; i < m; ++i) {
-      const float* xr = x + i * w.cols;
-      float* row = f32 + i * w.cols;
+  if (v.prepare && v.prepare(w, job.x, job.m, slot, a)) return a;
+  if (w.quantize_input || w.format == WeightFormat::kFP4) {
+    float* rows = f32.get(size_t(job.m * w.cols));
+    for (int64_t i = 0; i < job.m; ++i) {
+      const float* xr = job.x + i * w.cols;
+      float* row = rows + i * w.cols;
       for (int64_t q = 0; q < w.cols; ++q) row[q] = xr[matmul_detail::k_source(w, q)];
       // Quantization blocks are whole 64-chunks, so the order change does not move values between them.
       if (w.quantize_input) fp8_simulate(row, w.cols, kFp8Block);
     }
-    a.f32 = f32;
+    a.f32 = rows;
   }
-  const bool parallel = m * w.rows * w.cols >= kMinParallelMacs;
-  // Split the weight rows in multiples of 48 (a multiple of every kernel's row blocks).
-  if (parallel) default_thread_pool().parallel_for(w.rows, 48, [&](int64_t n0, int64_t n1) { v.rows(w, a, y, n0, n1); });
-  else v.rows(w, a, y, 0, w.rows);
+  return a;
+}
+
+bool same_input(const MatmulJob& a, const MatmulJob& b) {
+  return a.x == b.x && a.m == b.m && a.w->cols == b.w->cols && a.w->format == b.w->format &&
+         a.w->quantize_input == b.w->quantize_input;
+}
+
+}  // namespace
+
+void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y) {
+  const MatmulJob job{&w, x, m, y};
+  matmul_batch({&job, 1});
+}
+
+void matmul_batch(std::span<const MatmulJob> jobs) {
+  const Isa isa = active_isa();
+  if (isa == Isa::kScalar) {
+    for (const MatmulJob& job : jobs) matmul_ref(*job.w, job.x, job.m, job.y);
+    return;
+  }
+  const Variant& v = isa == Isa::kAvx512 ? matmul_detail::kAvx512 : matmul_detail::kAvx2;
+  // Per calling thread; the region's workers reach them through these references.
+  thread_local std::vector<std::unique_ptr<AlignedBuffer<float>>> f32_slots;
+  thread_local std::vector<Prepared> prepared_tl;
+  thread_local std::vector<int64_t> first_unit_tl;
+  std::vector<Prepared>& prepared = prepared_tl;
+  std::vector<int64_t>& first_unit = first_unit_tl;  // [jobs + 1]: where each job's row units start
+  prepared.assign(jobs.size(), Prepared{});
+  first_unit.assign(1, 0);
+  int64_t macs = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const MatmulJob& job = jobs[j];
+    const bool runs = job.m > 0 && job.w->rows > 0;
+    size_t same = 0;
+    while (same < j && !same_input(jobs[same], job)) ++same;
+    if (runs && same < j) {
+      prepared[j] = prepared[same];
+    } else if (runs) {
+      while (f32_slots.size() <= j) f32_slots.push_back(std::make_unique<AlignedBuffer<float>>());
+      prepared[j] = prepare_input(v, job, int(j), *f32_slots[j]);
+    }
+    first_unit.push_back(first_unit.back() + (runs ? ceil_div(job.w->rows, kUnitRows) : 0));
+    if (runs) macs += job.m * job.w->rows * job.w->cols;
+  }
+  const auto run_units = [&](int64_t u0, int64_t u1) {
+    size_t j = size_t(std::upper_bound(first_unit.begin(), first_unit.end(), u0) - first_unit.begin() - 1);
+    for (; j < jobs.size() && first_unit[j] < u1; ++j) {
+      const WeightMatrix& w = *jobs[j].w;
+      const int64_t n0 = (std::max(u0, first_unit[j]) - first_unit[j]) * kUnitRows;
+      const int64_t n1 = std::min(w.rows, (std::min(u1, first_unit[j + 1]) - first_unit[j]) * kUnitRows);
+      if (n0 < n1) v.rows(w, prepared[j], jobs[j].y, n0, n1);
+    }
+  };
+  if (macs >= kMinParallelMacs) default_thread_pool().parallel_for(first_unit.back(), 1, run_units);
+  else run_units(0, first_unit.back());
 }
 
 }  // namespace dsv4

@@ -7,7 +7,11 @@
 // This file is the scalar reference (the spec for faster variants); results are FP32.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
+
+#include "base/check.h"
 
 namespace dsv4 {
 
@@ -36,5 +40,35 @@ void matmul_ref(const WeightMatrix& w, const float* x, int64_t m, float* y);
 
 // The entry point the model calls; dispatches to the best available variant.
 void matmul(const WeightMatrix& w, const float* x, int64_t m, float* y);
+
+// One product of a matmul_batch: y = x · Wᵀ for m activation rows.
+struct MatmulJob {
+  const WeightMatrix* w = nullptr;
+  const float* x = nullptr;
+  int64_t m = 0;
+  float* y = nullptr;
+};
+
+// The jobs' products in one parallel region, each with the bits matmul() gives it. A decode step's
+// experts are many small products: run one by one, each pays a region's start and its uneven end. Jobs
+// with the same x, m and input preparation (format, cols) share that preparation.
+void matmul_batch(std::span<const MatmulJob> jobs);
+
+// Products collected for one matmul_batch, in a fixed array: no allocation in the decode loop.
+class MatmulJobs {
+ public:
+  void add(const WeightMatrix& w, const float* x, int64_t m, float* y) {
+    DSV4_CHECK(n_ < jobs_.size());
+    jobs_[n_++] = {&w, x, m, y};
+  }
+  void run() {
+    matmul_batch({jobs_.data(), n_});
+    n_ = 0;
+  }
+
+ private:
+  std::array<MatmulJob, 16> jobs_;
+  size_t n_ = 0;
+};
 
 }  // namespace dsv4

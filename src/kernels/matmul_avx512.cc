@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "base/aligned_buffer.h"
@@ -395,9 +396,11 @@ inline __m512i gather_t(const __m512i v[8], int t) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(half[0]), half[1], 1);
 }
 
-bool prepare(const WeightMatrix& w, const float* x, int64_t m, Prepared& p) {
+bool prepare(const WeightMatrix& w, const float* x, int64_t m, int slot, Prepared& p) {
   if (w.format != WeightFormat::kFP4 || !w.quantize_input) return false;
-  thread_local Fp4Activations a;
+  thread_local std::vector<std::unique_ptr<Fp4Activations>> slots;  // pointers: a grown vector keeps them
+  while (int(slots.size()) <= slot) slots.push_back(std::make_unique<Fp4Activations>());
+  Fp4Activations& a = *slots[size_t(slot)];
   thread_local std::vector<float> values, block_scale;
   const int64_t K = w.cols, chunks = K / kChunk;
   a.m = m;

@@ -28,8 +28,9 @@ struct Prepared {
 struct Variant {
   void (*rows)(const WeightMatrix& w, const Prepared& a, float* y, int64_t n0, int64_t n1);
   // Fills a.own from the m activation rows x (before the rows are split between threads) and returns
-  // true, or returns false when f32 is what the variant wants for w.
-  bool (*prepare)(const WeightMatrix& w, const float* x, int64_t m, Prepared& a);
+  // true, or returns false when f32 is what the variant wants for w. The calling thread's storage `slot`
+  // holds a.own until prepare is next called with that slot.
+  bool (*prepare)(const WeightMatrix& w, const float* x, int64_t m, int slot, Prepared& a);
 };
 
 extern const Variant kAvx512;

@@ -250,6 +250,47 @@ TEST_P(MatmulVariants, Fp4WithTinyAndHugeActivationCodes) {
   }
 }
 
+// A batch of jobs (shared and separate inputs, GEMV and GEMM sizes, an empty one, enough work to be
+// split between threads) gives each job the bits of its own matmul call.
+TEST_P(MatmulVariants, BatchGivesEachJobTheBitsOfItsOwnCall) {
+  std::vector<Case> cases;
+  cases.push_back(make(WeightFormat::kFP4, 301, 512, 41));
+  cases.push_back(make(WeightFormat::kFP4, 97, 512, 42));
+  cases.push_back(make(WeightFormat::kFP8, 260, 512, 43));
+  cases.push_back(make(WeightFormat::kBF16, 75, 130, 44));
+  cases.push_back(make(WeightFormat::kFP4, 50, 256, 45));
+  for (size_t i = 0; i < 3; ++i) cases[i].w.quantize_input = true;
+  std::mt19937 rng(46);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  const auto random_rows = [&](int64_t m, int64_t cols) {
+    std::vector<float> x(static_cast<size_t>(m * cols));
+    for (float& v : x) v = nd(rng);
+    return x;
+  };
+  const std::vector<float> shared = random_rows(1, 512), bf16_x = random_rows(3, 130), fp4_x = random_rows(7, 256);
+  struct Run {
+    const Case* c;
+    const float* x;
+    int64_t m;
+  };
+  const std::vector<Run> runs = {{&cases[0], shared.data(), 1}, {&cases[1], shared.data(), 1},
+                                 {&cases[2], shared.data(), 1}, {&cases[3], bf16_x.data(), 3},
+                                 {&cases[4], fp4_x.data(), 0},  {&cases[4], fp4_x.data(), 7}};
+  std::vector<std::vector<float>> got(runs.size());
+  std::vector<MatmulJob> jobs;
+  for (size_t j = 0; j < runs.size(); ++j) {
+    got[j].assign(static_cast<size_t>(runs[j].m * runs[j].c->w.rows), -1.0f);
+    jobs.push_back({&runs[j].c->w, runs[j].x, runs[j].m, got[j].data()});
+  }
+  matmul_batch(jobs);
+  for (size_t j = 0; j < runs.size(); ++j) {
+    std::vector<float> want(got[j].size());
+    matmul(runs[j].c->w, runs[j].x, runs[j].m, want.data());
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_EQ(f32_bits(got[j][i]), f32_bits(want[i])) << "job " << j << " output " << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, MatmulVariants, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
 
