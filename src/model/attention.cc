@@ -124,20 +124,33 @@ void write_window(const LayerContext& ctx, LayerState& state, const float* kv) {
     state.window.store((ctx.start_pos + t) % c.window_size, kv + t * c.head_dim);
 }
 
-// u[g] = o[g] · wo_a[g]ᵀ for each group of n_heads / o_groups consecutive heads, then out = wo_b(u).
+// u[g] = o[g] · wo_a[g]ᵀ for each group of n_heads / o_groups consecutive heads (one matmul batch), then
+// out = wo_b(u).
 void output_projection(const LayerBatch& batch, const AttentionWeights& w, const float* o, float* out) {
   const ModelConfig& c = batch.config();
+  Arena& arena = batch.arena();
   const int64_t n = batch.rows;
   const int64_t G = c.o_groups, R = c.o_lora_rank, group_width = int64_t(c.n_heads) * c.head_dim / G;
-  float* og = batch.arena().alloc<float>(size_t(n * group_width));
-  float* ug = batch.arena().alloc<float>(size_t(n * R));
-  float* u = batch.arena().alloc<float>(size_t(n * G * R));
+  float* u = arena.alloc<float>(size_t(n * G * R));
+  // One row: each group's input and output are slices of o and u. More: gathered and scattered.
+  float* og = n == 1 ? nullptr : arena.alloc<float>(size_t(G * n * group_width));
+  float* ug = n == 1 ? nullptr : arena.alloc<float>(size_t(G * n * R));
+  WeightMatrix* groups = arena.alloc<WeightMatrix>(size_t(G));
+  MatmulJob* jobs = arena.alloc<MatmulJob>(size_t(G));
   for (int64_t g = 0; g < G; ++g) {
-    for (int64_t t = 0; t < n; ++t)
-      std::copy_n(o + t * G * group_width + g * group_width, group_width, og + t * group_width);
-    matmul(weight_rows(w.wo_a, g * R, (g + 1) * R), og, n, ug);
-    for (int64_t t = 0; t < n; ++t) std::copy_n(ug + t * R, R, u + t * G * R + g * R);
+    groups[g] = weight_rows(w.wo_a, g * R, (g + 1) * R);
+    if (n == 1) {
+      jobs[g] = {&groups[g], o + g * group_width, 1, u + g * R};
+      continue;
+    }
+    float* x = og + g * n * group_width;
+    for (int64_t t = 0; t < n; ++t) std::copy_n(o + (t * G + g) * group_width, group_width, x + t * group_width);
+    jobs[g] = {&groups[g], x, n, ug + g * n * R};
   }
+  matmul_batch({jobs, size_t(G)});
+  if (n > 1)
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t t = 0; t < n; ++t) std::copy_n(ug + (g * n + t) * R, R, u + t * G * R + g * R);
   matmul(w.wo_b, u, n, out);
 }
 
@@ -176,19 +189,24 @@ void attention_forward(const LayerBatch& batch, const AttentionWeights& w, const
   const int hd = c.head_dim, ratio = c.ratio(batch.layer());
   const int64_t n = batch.rows, q_width = int64_t(c.n_heads) * hd;
 
-  // The products with the layer's weights, once over every row of the batch.
+  // The products with the layer's weights, once over every row of the batch: those of x in one matmul
+  // batch, then those of the normalised query latent qr in another.
+  MatmulJobs on_x, on_qr;
   float* qr = arena.alloc<float>(size_t(n * c.q_lora_rank));
-  matmul(w.wq_a, x, n, qr);
-  for (int64_t t = 0; t < n; ++t)
-    rmsnorm(qr + t * c.q_lora_rank, w.q_norm.data(), c.q_lora_rank, c.norm_eps, qr + t * c.q_lora_rank);
+  on_x.add(w.wq_a, x, n, qr);
   float* q = arena.alloc<float>(size_t(n * q_width));
-  matmul(w.wq_b, qr, n, q);
+  on_qr.add(w.wq_b, qr, n, q);
   float* kv = arena.alloc<float>(size_t(n * hd));
-  matmul(w.wkv, x, n, kv);
+  on_x.add(w.wkv, x, n, kv);
   CompressorInput entries_in{};
   IndexerInput index_in{};
-  if (ratio) entries_in = compressor_project(w.compressor, x, n, arena);
-  if (ratio == 4) index_in = indexer_project(c, w.indexer, x, qr, n, arena);
+  if (ratio) entries_in = compressor_project(w.compressor, x, n, arena, on_x);
+  if (ratio == 4) index_in = indexer_project(c, w.indexer, x, qr, n, arena, on_x, on_qr);
+  on_x.run();
+  for (int64_t t = 0; t < n; ++t)
+    rmsnorm(qr + t * c.q_lora_rank, w.q_norm.data(), c.q_lora_rank, c.norm_eps, qr + t * c.q_lora_rank);
+  on_qr.run();
+  if (ratio == 4) indexer_scale_head_weights(index_in, n);
 
   // Per sequence: its positions and its state.
   const size_t n_seqs = batch.seqs.size();

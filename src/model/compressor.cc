@@ -57,11 +57,12 @@ void finish_entry(const LayerContext& ctx, const CompressorWeights& w, Compresse
 
 }  // namespace
 
-CompressorInput compressor_project(const CompressorWeights& w, const float* x, int64_t rows, Arena& arena) {
+CompressorInput compressor_project(const CompressorWeights& w, const float* x, int64_t rows, Arena& arena,
+                                   MatmulJobs& jobs) {
   float* kv = arena.alloc<float>(size_t(rows * w.wkv.rows));
   float* score = arena.alloc<float>(size_t(rows * w.wgate.rows));
-  matmul(w.wkv, x, rows, kv);
-  matmul(w.wgate, x, rows, score);
+  jobs.add(w.wkv, x, rows, kv);
+  jobs.add(w.wgate, x, rows, score);
   return {kv, score, w.wkv.rows};
 }
 

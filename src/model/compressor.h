@@ -5,6 +5,7 @@
 // Hadamard + FP4 (indexer keys).
 #pragma once
 
+#include "kernels/matmul.h"
 #include "model/kv_cache.h"
 #include "model/layer_context.h"
 #include "model/weights.h"
@@ -22,7 +23,9 @@ struct CompressorInput {
 
   CompressorInput from_row(int64_t r) const { return {kv + r * width, score + r * width, width}; }
 };
-CompressorInput compressor_project(const CompressorWeights& w, const float* x, int64_t rows, Arena& arena);
+// Allocates the outputs and adds the two products to `jobs`, which the caller runs.
+CompressorInput compressor_project(const CompressorWeights& w, const float* x, int64_t rows, Arena& arena,
+                                   MatmulJobs& jobs);
 
 // Feeds one sequence's ctx.n projected tokens through its compressor state; each block that a token
 // completes is pooled into row c of `entries` (c = block index), stored in the cache's format.

@@ -88,15 +88,18 @@ void score_entries(const ModelConfig& c, const QueryBlock& qb, const KvRows& key
 }  // namespace
 
 IndexerInput indexer_project(const ModelConfig& c, const IndexerWeights& w, const float* x, const float* qr,
-                             int64_t rows, Arena& arena) {
+                             int64_t rows, Arena& arena, MatmulJobs& on_x, MatmulJobs& on_qr) {
   const int nh = c.index_n_heads, hd = c.index_head_dim;
   float* q = arena.alloc<float>(size_t(rows * nh * hd));
-  matmul(w.wq_b, qr, rows, q);
+  on_qr.add(w.wq_b, qr, rows, q);
   float* head_w = arena.alloc<float>(size_t(rows * nh));
-  matmul(w.weights_proj, x, rows, head_w);
-  const float weight_scale = float(1.0 / std::sqrt(double(hd)) / std::sqrt(double(nh)));
-  for (int64_t i = 0; i < rows * nh; ++i) head_w[i] *= weight_scale;
-  return {q, head_w, compressor_project(w.compressor, x, rows, arena), nh, hd};
+  on_x.add(w.weights_proj, x, rows, head_w);
+  return {q, head_w, compressor_project(w.compressor, x, rows, arena, on_x), nh, hd};
+}
+
+void indexer_scale_head_weights(IndexerInput& in, int64_t rows) {
+  const float weight_scale = float(1.0 / std::sqrt(double(in.head_dim)) / std::sqrt(double(in.heads)));
+  for (int64_t i = 0; i < rows * in.heads; ++i) in.head_w[i] *= weight_scale;
 }
 
 IndexerPicks indexer_select(const LayerContext& ctx, const IndexerWeights& w, LayerState& state,

@@ -22,7 +22,7 @@ struct IndexerPicks {
 // qr: the query latent (q_norm(wq_a(x))) [rows, q_lora_rank].
 struct IndexerInput {
   float* q;             // [rows, index_n_heads, index_head_dim]: wq_b(qr), RoPE not yet applied
-  const float* head_w;  // [rows, index_n_heads]: weights_proj(x) · index_head_dim^-½ · index_n_heads^-½
+  float* head_w;  // [rows, index_n_heads]: weights_proj(x) · index_head_dim^-½ · index_n_heads^-½
   CompressorInput keys;  // the indexer compressor's projections
   int64_t heads, head_dim;
 
@@ -30,8 +30,12 @@ struct IndexerInput {
     return {q + r * heads * head_dim, head_w + r * heads, keys.from_row(r), heads, head_dim};
   }
 };
+// Allocates the outputs and adds the products to the caller's batches: those of x to `on_x`, wq_b(qr)
+// to `on_qr` (qr need not be computed yet). After on_x has run, indexer_scale_head_weights applies the
+// head weights' scale.
 IndexerInput indexer_project(const ModelConfig& c, const IndexerWeights& w, const float* x, const float* qr,
-                             int64_t rows, Arena& arena);
+                             int64_t rows, Arena& arena, MatmulJobs& on_x, MatmulJobs& on_qr);
+void indexer_scale_head_weights(IndexerInput& in, int64_t rows);
 
 // One sequence's picks; `in` starts at its first row. Runs the indexer compressor first, so entries
 // completed by this call are eligible.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "base/check.h"
@@ -54,17 +55,33 @@ Routing route(const LayerBatch& batch, const MoeWeights& w, const float* x) {
   return r;
 }
 
-// SwiGLU with clamp on m rows; `row_weight` (may be null) scales each row's activation before w2.
-void expert_forward(const LayerBatch& batch, const ExpertWeights& w, const float* x, int64_t m,
-                    const float* row_weight, float* out) {
-  const int64_t I = w.w1.rows;
-  float* g = batch.arena().alloc<float>(size_t(m * I));
-  float* u = batch.arena().alloc<float>(size_t(m * I));
-  matmul(w.w1, x, m, g);
-  matmul(w.w3, x, m, u);
-  for (int64_t i = 0; i < m; ++i)
-    swiglu(g + i * I, u + i * I, I, batch.config().swiglu_limit, row_weight ? row_weight[i] : 1.0f);
-  matmul(w.w2, g, m, out);
+// The rows one expert runs on: x (m rows), and where its outputs go.
+struct ExpertRun {
+  const ExpertWeights* w;
+  const float* x;
+  int64_t m;
+  float* row_weight;  // scales each row's activation before w2; null for the shared expert
+  int64_t* rows;      // batch row of each of the m rows; null: all rows in order
+  float *g, *u, *y;         // [m, inter] gate and up, [m, dim] output
+};
+
+// SwiGLU with clamp for every run: w1 and w3 of all of them in one matmul batch, then w2 of all of them.
+void experts_forward(const LayerBatch& batch, std::span<const ExpertRun> runs) {
+  MatmulJob* jobs = batch.arena().alloc<MatmulJob>(2 * runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const ExpertRun& r = runs[i];
+    jobs[2 * i] = {&r.w->w1, r.x, r.m, r.g};
+    jobs[2 * i + 1] = {&r.w->w3, r.x, r.m, r.u};
+  }
+  matmul_batch({jobs, 2 * runs.size()});
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const ExpertRun& r = runs[i];
+    const int64_t I = r.w->w1.rows;
+    for (int64_t t = 0; t < r.m; ++t)
+      swiglu(r.g + t * I, r.u + t * I, I, batch.config().swiglu_limit, r.row_weight ? r.row_weight[t] : 1.0f);
+    jobs[i] = {&r.w->w2, r.g, r.m, r.y};
+  }
+  matmul_batch({jobs, runs.size()});
 }
 
 }  // namespace
@@ -76,28 +93,41 @@ void moe_forward(const LayerBatch& batch, const MoeWeights& w, const float* x, f
   const int k = c.n_activated_experts;
   const Routing r = route(batch, w, x);
 
-  std::fill(out, out + n * D, 0.0f);
-  float* xe = arena.alloc<float>(size_t(n * D));
-  float* ye = arena.alloc<float>(size_t(n * D));
-  float* we = arena.alloc<float>(size_t(n));
-  int64_t* rows = arena.alloc<int64_t>(size_t(n));
+  ExpertRun* runs = arena.alloc<ExpertRun>(size_t(c.n_routed_experts + 1));
+  size_t n_runs = 0;
   for (int e = 0; e < c.n_routed_experts; ++e) {
     int64_t m = 0;
+    for (int64_t t = 0; t < n * k; ++t) m += r.ids[t] == e;
+    if (m == 0) continue;
+    const ExpertWeights& ew = w.experts[size_t(e)];
+    ExpertRun& run = runs[n_runs++];
+    run = {&ew, x, m, arena.alloc<float>(size_t(m)), arena.alloc<int64_t>(size_t(m)), nullptr, nullptr, nullptr};
+    m = 0;
     for (int64_t t = 0; t < n; ++t)
       for (int j = 0; j < k; ++j)
-        if (r.ids[t * k + j] == e) {
-          rows[m] = t;
-          we[m] = r.weights[t * k + j];
-          std::copy_n(x + t * D, D, xe + m * D);
-          ++m;
-        }
-    if (m == 0) continue;
-    expert_forward(batch, w.experts[size_t(e)], xe, m, we, ye);
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t d = 0; d < D; ++d) out[rows[i] * D + d] += ye[i * D + d];
+        if (r.ids[t * k + j] == e) run.rows[m] = t, run.row_weight[m++] = r.weights[t * k + j];
+    if (m < n) {  // a subset of the rows: gathered (with every row, the products read x itself)
+      float* xe = arena.alloc<float>(size_t(m * D));
+      for (int64_t i = 0; i < m; ++i) std::copy_n(x + run.rows[i] * D, D, xe + i * D);
+      run.x = xe;
+    }
   }
-  expert_forward(batch, w.shared, x, n, nullptr, ye);
-  for (int64_t i = 0; i < n * D; ++i) out[i] += ye[i];
+  runs[n_runs++] = {&w.shared, x, n, nullptr, nullptr, nullptr, nullptr, nullptr};
+  const std::span<ExpertRun> all(runs, n_runs);
+  for (ExpertRun& run : all) {
+    run.g = arena.alloc<float>(size_t(run.m * run.w->w1.rows));
+    run.u = arena.alloc<float>(size_t(run.m * run.w->w1.rows));
+    run.y = arena.alloc<float>(size_t(run.m * D));
+  }
+  experts_forward(batch, all);
+
+  // Routed outputs in ascending expert id, then the shared expert.
+  std::fill(out, out + n * D, 0.0f);
+  for (const ExpertRun& run : all)
+    for (int64_t i = 0; i < run.m; ++i) {
+      float* o = out + (run.rows ? run.rows[i] : i) * D;
+      for (int64_t d = 0; d < D; ++d) o[d] += run.y[i * D + d];
+    }
 }
 
 }  // namespace dsv4
