@@ -55,6 +55,9 @@ Routing route(const LayerBatch& batch, const MoeWeights& w, const float* x) {
   return r;
 }
 
+// Rows per group of expert runs that share one matmul batch (at least a call's rows).
+constexpr int64_t kGroupRows = 64;
+
 // The rows one expert runs on: x (m rows), and where its outputs go.
 struct ExpertRun {
   const ExpertWeights* w;
@@ -93,41 +96,53 @@ void moe_forward(const LayerBatch& batch, const MoeWeights& w, const float* x, f
   const int k = c.n_activated_experts;
   const Routing r = route(batch, w, x);
 
+  // The routed experts that have rows, in ascending id, then the shared expert.
   ExpertRun* runs = arena.alloc<ExpertRun>(size_t(c.n_routed_experts + 1));
   size_t n_runs = 0;
+  int64_t inter = w.shared.w1.rows;
   for (int e = 0; e < c.n_routed_experts; ++e) {
     int64_t m = 0;
     for (int64_t t = 0; t < n * k; ++t) m += r.ids[t] == e;
     if (m == 0) continue;
-    const ExpertWeights& ew = w.experts[size_t(e)];
     ExpertRun& run = runs[n_runs++];
-    run = {&ew, x, m, arena.alloc<float>(size_t(m)), arena.alloc<int64_t>(size_t(m)), nullptr, nullptr, nullptr};
+    run = {&w.experts[size_t(e)], x, m, arena.alloc<float>(size_t(m)), arena.alloc<int64_t>(size_t(m)), nullptr, nullptr, nullptr};
     m = 0;
     for (int64_t t = 0; t < n; ++t)
       for (int j = 0; j < k; ++j)
         if (r.ids[t * k + j] == e) run.rows[m] = t, run.row_weight[m++] = r.weights[t * k + j];
-    if (m < n) {  // a subset of the rows: gathered (with every row, the products read x itself)
-      float* xe = arena.alloc<float>(size_t(m * D));
-      for (int64_t i = 0; i < m; ++i) std::copy_n(x + run.rows[i] * D, D, xe + i * D);
-      run.x = xe;
-    }
+    inter = std::max(inter, run.w->w1.rows);
   }
   runs[n_runs++] = {&w.shared, x, n, nullptr, nullptr, nullptr, nullptr, nullptr};
-  const std::span<ExpertRun> all(runs, n_runs);
-  for (ExpertRun& run : all) {
-    run.g = arena.alloc<float>(size_t(run.m * run.w->w1.rows));
-    run.u = arena.alloc<float>(size_t(run.m * run.w->w1.rows));
-    run.y = arena.alloc<float>(size_t(run.m * D));
-  }
-  experts_forward(batch, all);
 
-  // Routed outputs in ascending expert id, then the shared expert.
+  // Runs go in groups of up to `cap` rows (a decode step's are one group), each group in buffers that
+  // every group reuses: a prefill chunk does not hold every expert's activations at once.
+  const int64_t cap = std::max<int64_t>(n, kGroupRows);
+  float* xs = arena.alloc<float>(size_t(cap * D));
+  float* gs = arena.alloc<float>(size_t(cap * inter));
+  float* us = arena.alloc<float>(size_t(cap * inter));
+  float* ys = arena.alloc<float>(size_t(cap * D));
   std::fill(out, out + n * D, 0.0f);
-  for (const ExpertRun& run : all)
-    for (int64_t i = 0; i < run.m; ++i) {
-      float* o = out + (run.rows ? run.rows[i] : i) * D;
-      for (int64_t d = 0; d < D; ++d) o[d] += run.y[i * D + d];
+  for (size_t first = 0, last = 0; first < n_runs; first = last) {
+    int64_t used = 0;
+    for (; last < n_runs && used + runs[last].m <= cap; ++last) {
+      ExpertRun& run = runs[last];
+      if (run.m < n) {  // a subset of the rows: gathered (with every row, the products read x itself)
+        for (int64_t i = 0; i < run.m; ++i) std::copy_n(x + run.rows[i] * D, D, xs + (used + i) * D);
+        run.x = xs + used * D;
+      }
+      run.g = gs + used * inter;
+      run.u = us + used * inter;
+      run.y = ys + used * D;
+      used += run.m;
     }
+    const std::span<const ExpertRun> group(runs + first, last - first);
+    experts_forward(batch, group);
+    for (const ExpertRun& run : group)
+      for (int64_t i = 0; i < run.m; ++i) {
+        float* o = out + (run.rows ? run.rows[i] : i) * D;
+        for (int64_t d = 0; d < D; ++d) o[d] += run.y[i * D + d];
+      }
+  }
 }
 
 }  // namespace dsv4
