@@ -55,18 +55,18 @@ void ThreadPool::worker(int index) {
     seen = g;
     if (stop_.load()) return;
     t_in_region = true;
-    (*task_)(index);
+    task_(index);
     t_in_region = false;
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
-void ThreadPool::run(const std::function<void(int)>& fn) {
+void ThreadPool::run(FunctionRef<void(int)> fn) {
   if (n_threads_ == 1 || t_in_region) {
     for (int i = 0; i < n_threads_; ++i) fn(i);
     return;
   }
-  task_ = &fn;
+  task_ = fn;
   pending_.store(n_threads_ - 1, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mutex_);  // orders the store against a worker going to sleep
@@ -79,7 +79,7 @@ void ThreadPool::run(const std::function<void(int)>& fn) {
   while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   const int64_t units = (n + grain - 1) / grain;

@@ -7,10 +7,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "base/function_ref.h"
 
 namespace dsv4 {
 
@@ -24,18 +25,18 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // Calls fn(thread_index) once on each of the size() threads and waits for all of them.
-  void run(const std::function<void(int)>& fn);
+  void run(FunctionRef<void(int)> fn);
 
   // Calls fn(begin, end) on contiguous, `grain`-aligned pieces that together cover [0, n) exactly once,
   // in parallel; each thread takes the next piece when it is done with one.
-  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+  void parallel_for(int64_t n, int64_t grain, FunctionRef<void(int64_t, int64_t)> fn);
 
  private:
   void worker(int index);
 
   int n_threads_;
   std::vector<std::thread> threads_;
-  const std::function<void(int)>* task_ = nullptr;
+  FunctionRef<void(int)> task_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
