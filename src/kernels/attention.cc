@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "base/check.h"
 #include "base/cpu_features.h"
 #include "base/thread_pool.h"
@@ -60,8 +61,8 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
                       const EncodedRows& encoded, const float* sink, float scale, float* o) {
   const int64_t total = n_kv + encoded.n;
   DSV4_CHECK(total >= 1);
-  thread_local std::vector<float> scores, part;  // [n_heads, total], [n_heads, run]
-  scores.resize(size_t(n_heads) * size_t(total));
+  thread_local AlignedBuffer<float> scores_storage, part_storage;
+  float* scores = scores_storage.get(size_t(n_heads) * size_t(total));  // [n_heads, total]
   const auto run_end = [&](int j0) {
     int j1 = j0 + 1;
     while (j1 < n_kv && kv[j1] == kv[j1 - 1] + d) ++j1;
@@ -70,40 +71,36 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
   for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
     j1 = run_end(j0);
     const int len = j1 - j0;
-    part.resize(size_t(n_heads) * size_t(len));
-    matmul(WeightMatrix{WeightFormat::kF32, len, d, kv[j0]}, q, n_heads, part.data());
-    for (int h = 0; h < n_heads; ++h)
-      std::copy_n(&part[size_t(h) * size_t(len)], len, &scores[size_t(h) * size_t(total) + size_t(j0)]);
+    float* part = part_storage.get(size_t(n_heads) * size_t(len));  // [n_heads, len]
+    matmul(WeightMatrix{WeightFormat::kF32, len, d, kv[j0]}, q, n_heads, part);
+    for (int h = 0; h < n_heads; ++h) std::copy_n(part + h * len, len, scores + int64_t(h) * total + j0);
   }
-  // (A lambda names a thread_local as the running thread's own, so the workers get this thread's scores
-  // by reference.)
-  std::vector<float>& sc = scores;
+  float* sc = scores;
   const int64_t block = std::max<int64_t>(1, kDecodeBlockFloats / d);
   // Calls fn(i0, i1, rows) for the encoded rows [e0, e1), decoded one block at a time.
   const auto for_decoded_blocks = [&](int64_t e0, int64_t e1, const auto& fn) {
-    thread_local std::vector<float> rows;
-    rows.resize(size_t(block * d));
+    thread_local AlignedBuffer<float> rows_storage;
+    float* rows = rows_storage.get(size_t(block * d));
     for (int64_t i0 = e0; i0 < e1; i0 += block) {
       const int64_t i1 = std::min(e1, i0 + block);
-      encoded.decode(i0, i1, rows.data());
-      fn(i0, i1, rows.data());
+      encoded.decode(i0, i1, rows);
+      fn(i0, i1, rows);
     }
   };
   if (encoded.n > 0)
     default_thread_pool().parallel_for(encoded.n, block, [&](int64_t e0, int64_t e1) {
-      thread_local std::vector<float> block_scores;
+      thread_local AlignedBuffer<float> block_scores_storage;
       for_decoded_blocks(e0, e1, [&](int64_t i0, int64_t i1, const float* rows) {
         const int64_t len = i1 - i0;
-        block_scores.resize(size_t(n_heads * len));
-        matmul(WeightMatrix{WeightFormat::kF32, len, d, rows}, q, n_heads, block_scores.data());
-        for (int h = 0; h < n_heads; ++h)
-          std::copy_n(&block_scores[size_t(h * len)], len, &sc[size_t(h * total + n_kv + i0)]);
+        float* block_scores = block_scores_storage.get(size_t(n_heads * len));
+        matmul(WeightMatrix{WeightFormat::kF32, len, d, rows}, q, n_heads, block_scores);
+        for (int h = 0; h < n_heads; ++h) std::copy_n(block_scores + h * len, len, sc + h * total + n_kv + i0);
       });
     });
   // Heads are independent: a single query (decode) splits them between the threads.
   default_thread_pool().parallel_for(n_heads, 1, [&](int64_t h0, int64_t h1) {
     for (int64_t h = h0; h < h1; ++h) {
-      float* p = &sc[size_t(h * total)];
+      float* p = sc + h * total;
       softmax_with_sink(p, int(total), scale, sink[h]);
       std::fill_n(o + h * d, d, 0.0f);
       for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
@@ -114,7 +111,7 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
     if (encoded.n > 0)
       for_decoded_blocks(0, encoded.n, [&](int64_t i0, int64_t i1, const float* rows) {
         for (int64_t h = h0; h < h1; ++h)
-          accumulate_weighted_rows(&sc[size_t(h * total + n_kv + i0)], int(i1 - i0), rows, d, o + h * d);
+          accumulate_weighted_rows(sc + h * total + n_kv + i0, int(i1 - i0), rows, d, o + h * d);
       });
   });
 }

@@ -15,7 +15,9 @@ Session::Session(Model& model, int64_t context, int64_t prefill_chunk, KvFormat 
       cache_(model.new_cache(context, kv_format)),
       chunk_(prefill_chunk),
       logits_(size_t(model.config().vocab_size)),
-      streams_(size_t(prefill_chunk * model.config().hc_dim())) {}
+      streams_(size_t(prefill_chunk * model.config().hc_dim())) {
+  tokens_.reserve(size_t(context));  // decode steps append without reallocating
+}
 
 void Session::reset() {
   cache_.reset();
