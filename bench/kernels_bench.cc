@@ -1,6 +1,7 @@
 // Google Benchmark for the kernels: matrix products per weight format in decode (1 activation row:
-// bandwidth, reported as bytes/s of weights streamed) and prefill (256 rows: FLOP/s) shapes, attention,
-// the quantizers. `--benchmark_filter=` picks; DSV4_ISA=avx2|scalar runs the slower variants.
+// bandwidth, reported as bytes/s of weights streamed; `stream` from DRAM beside a plain read) and prefill
+// (256 rows: FLOP/s) shapes, attention, the quantizers. `--benchmark_filter=` picks; DSV4_ISA=avx2|scalar
+// runs the slower variants.
 #include <benchmark/benchmark.h>
 
 #include <immintrin.h>

@@ -253,13 +253,17 @@ TEST_P(MatmulVariants, Fp4WithTinyAndHugeActivationCodes) {
 // A batch of jobs (shared and separate inputs, GEMV and GEMM sizes, an empty one, enough work to be
 // split between threads) gives each job the bits of its own matmul call.
 TEST_P(MatmulVariants, BatchGivesEachJobTheBitsOfItsOwnCall) {
-  std::vector<Case> cases;
-  cases.push_back(make(WeightFormat::kFP4, 301, 512, 41));
-  cases.push_back(make(WeightFormat::kFP4, 97, 512, 42));
-  cases.push_back(make(WeightFormat::kFP8, 260, 512, 43));
-  cases.push_back(make(WeightFormat::kBF16, 75, 130, 44));
-  cases.push_back(make(WeightFormat::kFP4, 50, 256, 45));
-  for (size_t i = 0; i < 3; ++i) cases[i].w.quantize_input = true;
+  struct Shape {
+    WeightFormat f;
+    int64_t rows, cols;
+  };
+  std::vector<Case> cases;  // (moved in: a copy's w.data would point into the original's bytes)
+  uint32_t seed = 41;
+  for (const Shape& s : {Shape{WeightFormat::kFP4, 301, 512}, Shape{WeightFormat::kFP4, 97, 512},
+                         Shape{WeightFormat::kFP8, 260, 512}, Shape{WeightFormat::kBF16, 75, 130},
+                         Shape{WeightFormat::kFP4, 50, 256}})
+    cases.push_back(make(s.f, s.rows, s.cols, seed++));
+  for (size_t i = 0; i < 3; ++i) cases[i].w.quantize_input = true;  // the three products of `shared`
   std::mt19937 rng(46);
   std::normal_distribution<float> nd(0.0f, 2.0f);
   const auto random_rows = [&](int64_t m, int64_t cols) {
