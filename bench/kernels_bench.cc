@@ -101,8 +101,10 @@ void BM_MatmulStream(benchmark::State& state) {
   const auto f = WeightFormat(state.range(0));
   const int64_t rows = state.range(1), cols = state.range(2);
   const Weights w = make_weights(f, rows, cols);
-  const size_t bytes = w.data.size(), copies = std::max<size_t>(4, (size_t(768) << 20) / bytes);
-  const std::vector<std::vector<uint8_t>> data(copies, w.data);
+  std::vector<uint8_t> one = w.data;  // the codes, then their scales, as a checkpoint lays them out
+  one.insert(one.end(), w.scale.begin(), w.scale.end());
+  const size_t bytes = one.size(), copies = std::max<size_t>(4, (size_t(768) << 20) / bytes);
+  const std::vector<std::vector<uint8_t>> data(copies, one);
   std::vector<float> x(static_cast<size_t>(cols), 0.5f), y(static_cast<size_t>(rows));
   ThreadPool& pool = default_thread_pool();
   std::vector<float> sums(size_t(pool.size()));
@@ -111,6 +113,7 @@ void BM_MatmulStream(benchmark::State& state) {
   for (auto _ : state) {
     WeightMatrix m = w.w;
     m.data = data[i % copies].data();
+    if (m.scale) m.scale = data[i % copies].data() + w.data.size();
     const double t = seconds_of([&] { matmul(m, x.data(), 1, y.data()); });
     state.SetIterationTime(t);
     product_s += t;
