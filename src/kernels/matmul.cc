@@ -221,11 +221,12 @@ void matmul_batch(std::span<const MatmulJob> jobs) {
   prepared.assign(jobs.size(), Prepared{});
   first_unit.assign(1, 0);
   int64_t macs = 0;
+  const auto runs_of = [](const MatmulJob& job) { return job.m > 0 && job.w->rows > 0; };
   for (size_t j = 0; j < jobs.size(); ++j) {
     const MatmulJob& job = jobs[j];
-    const bool runs = job.m > 0 && job.w->rows > 0;
-    size_t same = 0;
-    while (same < j && !same_input(jobs[same], job)) ++same;
+    const bool runs = runs_of(job);
+    size_t same = 0;  // an earlier job that was prepared for this input
+    while (same < j && !(runs_of(jobs[same]) && same_input(jobs[same], job))) ++same;
     if (runs && same < j) {
       prepared[j] = prepared[same];
     } else if (runs) {

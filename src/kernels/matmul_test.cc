@@ -250,8 +250,8 @@ TEST_P(MatmulVariants, Fp4WithTinyAndHugeActivationCodes) {
   }
 }
 
-// A batch of jobs (shared and separate inputs, GEMV and GEMM sizes, an empty one, enough work to be
-// split between threads) gives each job the bits of its own matmul call.
+// A batch of jobs (shared and separate inputs, GEMV and GEMM sizes, empty ones, enough work to be split
+// between threads) gives each job the bits of its own matmul call.
 TEST_P(MatmulVariants, BatchGivesEachJobTheBitsOfItsOwnCall) {
   struct Shape {
     WeightFormat f;
@@ -272,24 +272,26 @@ TEST_P(MatmulVariants, BatchGivesEachJobTheBitsOfItsOwnCall) {
     return x;
   };
   const std::vector<float> shared = random_rows(1, 512), bf16_x = random_rows(3, 130), fp4_x = random_rows(7, 256);
+  const WeightMatrix no_rows = weight_rows(cases[0].w, 0, 0);  // first with `shared`, yet nothing to prepare
   struct Run {
-    const Case* c;
+    const WeightMatrix* w;
     const float* x;
     int64_t m;
   };
-  const std::vector<Run> runs = {{&cases[0], shared.data(), 1}, {&cases[1], shared.data(), 1},
-                                 {&cases[2], shared.data(), 1}, {&cases[3], bf16_x.data(), 3},
-                                 {&cases[4], fp4_x.data(), 0},  {&cases[4], fp4_x.data(), 7}};
+  const std::vector<Run> runs = {{&no_rows, shared.data(), 1},       {&cases[0].w, shared.data(), 1},
+                                 {&cases[1].w, shared.data(), 1},    {&cases[2].w, shared.data(), 1},
+                                 {&cases[3].w, bf16_x.data(), 3},    {&cases[4].w, fp4_x.data(), 0},
+                                 {&cases[4].w, fp4_x.data(), 7}};
   std::vector<std::vector<float>> got(runs.size());
   std::vector<MatmulJob> jobs;
   for (size_t j = 0; j < runs.size(); ++j) {
-    got[j].assign(static_cast<size_t>(runs[j].m * runs[j].c->w.rows), -1.0f);
-    jobs.push_back({&runs[j].c->w, runs[j].x, runs[j].m, got[j].data()});
+    got[j].assign(static_cast<size_t>(runs[j].m * runs[j].w->rows), -1.0f);
+    jobs.push_back({runs[j].w, runs[j].x, runs[j].m, got[j].data()});
   }
   matmul_batch(jobs);
   for (size_t j = 0; j < runs.size(); ++j) {
     std::vector<float> want(got[j].size());
-    matmul(runs[j].c->w, runs[j].x, runs[j].m, want.data());
+    matmul(*runs[j].w, runs[j].x, runs[j].m, want.data());
     for (size_t i = 0; i < want.size(); ++i)
       ASSERT_EQ(f32_bits(got[j][i]), f32_bits(want[i])) << "job " << j << " output " << i;
   }
