@@ -75,7 +75,6 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
     matmul(WeightMatrix{WeightFormat::kF32, len, d, kv[j0]}, q, n_heads, part);
     for (int h = 0; h < n_heads; ++h) std::copy_n(part + h * len, len, scores + int64_t(h) * total + j0);
   }
-  float* sc = scores;
   const int64_t block = std::max<int64_t>(1, kDecodeBlockFloats / d);
   // Calls fn(i0, i1, rows) for the encoded rows [e0, e1), decoded one block at a time.
   const auto for_decoded_blocks = [&](int64_t e0, int64_t e1, const auto& fn) {
@@ -94,13 +93,13 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
         const int64_t len = i1 - i0;
         float* block_scores = block_scores_storage.get(size_t(n_heads * len));
         matmul(WeightMatrix{WeightFormat::kF32, len, d, rows}, q, n_heads, block_scores);
-        for (int h = 0; h < n_heads; ++h) std::copy_n(block_scores + h * len, len, sc + h * total + n_kv + i0);
+        for (int h = 0; h < n_heads; ++h) std::copy_n(block_scores + h * len, len, scores + h * total + n_kv + i0);
       });
     });
   // Heads are independent: a single query (decode) splits them between the threads.
   default_thread_pool().parallel_for(n_heads, 1, [&](int64_t h0, int64_t h1) {
     for (int64_t h = h0; h < h1; ++h) {
-      float* p = sc + h * total;
+      float* p = scores + h * total;
       softmax_with_sink(p, int(total), scale, sink[h]);
       std::fill_n(o + h * d, d, 0.0f);
       for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
@@ -111,7 +110,7 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
     if (encoded.n > 0)
       for_decoded_blocks(0, encoded.n, [&](int64_t i0, int64_t i1, const float* rows) {
         for (int64_t h = h0; h < h1; ++h)
-          accumulate_weighted_rows(sc + h * total + n_kv + i0, int(i1 - i0), rows, d, o + h * d);
+          accumulate_weighted_rows(scores + h * total + n_kv + i0, int(i1 - i0), rows, d, o + h * d);
       });
   });
 }

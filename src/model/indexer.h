@@ -21,8 +21,8 @@ struct IndexerPicks {
 // The indexer's products with its weights, over every row of a batch: x: attn_norm output [rows, dim];
 // qr: the query latent (q_norm(wq_a(x))) [rows, q_lora_rank].
 struct IndexerInput {
-  float* q;             // [rows, index_n_heads, index_head_dim]: wq_b(qr), RoPE not yet applied
-  float* head_w;  // [rows, index_n_heads]: weights_proj(x) · index_head_dim^-½ · index_n_heads^-½
+  float* q;              // [rows, index_n_heads, index_head_dim]: wq_b(qr), RoPE not yet applied
+  float* head_w;         // [rows, index_n_heads]: weights_proj(x) · index_head_dim^-½ · index_n_heads^-½
   CompressorInput keys;  // the indexer compressor's projections
   int64_t heads, head_dim;
 

@@ -65,7 +65,7 @@ struct ExpertRun {
   int64_t m;
   float* row_weight;  // scales each row's activation before w2; null for the shared expert
   int64_t* rows;      // batch row of each of the m rows; null: all rows in order
-  float *g, *u, *y;         // [m, inter] gate and up, [m, dim] output
+  float *g, *u, *y;   // [m, inter] gate and up, [m, dim] output
 };
 
 // SwiGLU with clamp for every run: w1 and w3 of all of them in one matmul batch, then w2 of all of them.
