@@ -4,8 +4,6 @@
 // runs the slower variants.
 #include <benchmark/benchmark.h>
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -14,6 +12,7 @@
 
 #include "base/cpu_features.h"
 #include "base/thread_pool.h"
+#include "bench_bandwidth.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
@@ -82,15 +81,6 @@ void prefill_shapes(benchmark::internal::Benchmark* b) {
 // Decode from memory: copies of one matrix, 768 MiB in all (beyond any last-level cache), one product each
 // in turn, so every call streams its weights from DRAM as a real decode step does. Each call is paired
 // with a plain read of as many bytes by the same threads; `x_read` is the product's speed over that read's.
-__attribute__((target("avx512f"))) float read_sum(const uint8_t* p, size_t bytes) {
-  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-  for (size_t i = 0; i + 128 <= bytes; i += 128) {
-    s0 = _mm512_add_ps(s0, _mm512_loadu_ps(reinterpret_cast<const float*>(p + i)));
-    s1 = _mm512_add_ps(s1, _mm512_loadu_ps(reinterpret_cast<const float*>(p + i + 64)));
-  }
-  return _mm512_cvtss_f32(_mm512_add_ps(s0, s1));  // one lane: enough to keep the loads
-}
-
 double seconds_of(const std::function<void()>& fn) {
   const auto t0 = std::chrono::steady_clock::now();
   fn();
@@ -107,7 +97,7 @@ void BM_MatmulStream(benchmark::State& state) {
   const std::vector<std::vector<uint8_t>> data(copies, one);
   std::vector<float> x(static_cast<size_t>(cols), 0.5f), y(static_cast<size_t>(rows));
   ThreadPool& pool = default_thread_pool();
-  std::vector<float> sums(size_t(pool.size()));
+  float sum = 0;
   double product_s = 0, read_s = 0;
   size_t i = 0;
   for (auto _ : state) {
@@ -118,14 +108,9 @@ void BM_MatmulStream(benchmark::State& state) {
     state.SetIterationTime(t);
     product_s += t;
     const uint8_t* other = data[(i + copies / 2) % copies].data();
-    read_s += seconds_of([&] {
-      pool.run([&](int t) {
-        const size_t piece = bytes / size_t(pool.size()) / 128 * 128;
-        sums[size_t(t)] = read_sum(other + size_t(t) * piece, piece);
-      });
-    });
+    read_s += seconds_of([&] { sum += read_pass(reinterpret_cast<const float*>(other), bytes / sizeof(float), pool); });
     benchmark::DoNotOptimize(y.data());
-    benchmark::DoNotOptimize(sums.data());
+    benchmark::DoNotOptimize(sum);
     ++i;
   }
   state.SetLabel(std::string(weight_format_name(f)) + " " + isa_name(active_isa()));

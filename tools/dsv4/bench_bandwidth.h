@@ -15,6 +15,10 @@ struct ReadBandwidth {
   const char* isa = "";    // "AVX-512", "AVX2" or "scalar"
 };
 
+// One read pass over the n floats at p (any alignment) by the pool's threads, each summing its own slice
+// of whole 512-byte lines (a shorter tail is not read); returns the sum.
+float read_pass(const float* p, size_t n, ThreadPool& pool);
+
 // Allocates and first-touches `bytes` (from the pool's threads), times `passes` full read passes and
 // frees the buffer again.
 ReadBandwidth measure_read_bandwidth(size_t bytes, int passes, ThreadPool& pool);
