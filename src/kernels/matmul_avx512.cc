@@ -65,10 +65,11 @@ inline void e4m3x32(const uint8_t* p, uint16_t* spill, __m512 out[2]) {
 
 // The GEMV walks R consecutive rows side by side. Rows are short (a 4096-column FP8 row is one 4 KiB
 // page) and the hardware prefetcher stops at page ends, so it never ramps up: fetch the same offset of
-// the next group of rows ourselves, one group ahead.
+// the next group of rows ourselves, one group ahead. Into L2 (T1), not L1: the BF16 GEMV streamed at
+// 0.82 of a plain read with T0 and 0.88–0.95 with T1; FP8 and FP4 measured the same either way.
 template <int R>
 inline void prefetch_ahead(const uint8_t* row, int64_t row_bytes, int64_t offset) {
-  _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + offset), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + offset), _MM_HINT_T1);
 }
 
 inline float fp8_scale(const WeightMatrix& w, int64_t n, int64_t k) {
@@ -87,6 +88,9 @@ int64_t row_bytes(const WeightMatrix& w) {
   }
   return 0;
 }
+
+template <WeightFormat F>
+constexpr int64_t sizeof_element() { return F == WeightFormat::kF32 ? 4 : F == WeightFormat::kBF16 ? 2 : 1; }
 
 // Chunk [k, k + 16) of a row (`row` = its first byte), masked past the end; FP8 without its scale (× 2^-8).
 template <WeightFormat F>
@@ -182,7 +186,6 @@ void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
       for (int i = 0; i < M; ++i) xv[i] = _mm512_loadu_ps(x + i * P + k);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        if (k * (bytes / K) % 64 == 0) prefetch_ahead<R>(rows[r], bytes, k * (bytes / K));
         const __m512 wv = chunk<F>(rows[r], k, m);
 #pragma GCC unroll 16
         for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv, xv[i], acc[r][i]);
@@ -209,7 +212,12 @@ void gemv(const WeightMatrix& w, const float* x, float* y, int64_t n) {
             for (int i = 0; i < M; ++i) acc[r][i] = _mm512_fmadd_ps(wv[r][h], xv[i], acc[r][i]);
         }
       }
-    for (; k < full; k += 16) step(k, 0xffff);
+    for (; k < full; k += 16) {  // the prefetch stays out of `step`: inside the lambda GCC 12 drops it
+      if (k * sizeof_element<F>() % 64 == 0)
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) prefetch_ahead<R>(rows[r], bytes, k * sizeof_element<F>());
+      step(k, 0xffff);
+    }
     if (full < K) step(full, first(K - full));
   }
 #pragma GCC unroll 16
