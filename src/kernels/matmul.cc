@@ -167,8 +167,23 @@ using matmul_detail::Variant;
 
 // Thread a call only when it is big enough to pay for waking the workers.
 constexpr int64_t kMinParallelMacs = 1 << 16;
-// Threads take weight rows in units of 48 (a multiple of every kernel's row blocks).
+// Threads take weight rows in units of 48 (a multiple of every kernel's row blocks). A GEMV batch of few
+// rows, such as mHC's 24 × 16384, takes units of 4 (the GEMV step of both variants) so that it is split
+// between the threads instead of running on one; bigger ones keep 48, as a piece of an FP8 GEMV starts
+// by scaling the activations for its row block.
 constexpr int64_t kUnitRows = 48;
+constexpr int64_t kGemvUnitRows = 4;
+constexpr int64_t kGemvMaxActivationRows = 4;  // the variants' GEMV path takes m ≤ 4
+constexpr int64_t kSmallBatchRows = 4 * kUnitRows;
+
+int64_t unit_rows_for(std::span<const MatmulJob> jobs) {
+  int64_t rows = 0;
+  for (const MatmulJob& job : jobs) {
+    if (job.m > kGemvMaxActivationRows) return kUnitRows;
+    rows += job.w->rows;
+  }
+  return rows < kSmallBatchRows ? kGemvUnitRows : kUnitRows;
+}
 
 // The job's activations as its variant consumes them; `f32` is storage that outlives calls, so
 // steady-state decode does not allocate.
@@ -221,6 +236,7 @@ void matmul_batch(std::span<const MatmulJob> jobs) {
   prepared.assign(jobs.size(), Prepared{});
   first_unit.assign(1, 0);
   int64_t macs = 0;
+  const int64_t unit_rows = unit_rows_for(jobs);
   const auto runs_of = [](const MatmulJob& job) { return job.m > 0 && job.w->rows > 0; };
   for (size_t j = 0; j < jobs.size(); ++j) {
     const MatmulJob& job = jobs[j];
@@ -233,15 +249,15 @@ void matmul_batch(std::span<const MatmulJob> jobs) {
       while (f32_slots.size() <= j) f32_slots.push_back(std::make_unique<AlignedBuffer<float>>());
       prepared[j] = prepare_input(v, job, int(j), *f32_slots[j]);
     }
-    first_unit.push_back(first_unit.back() + (runs ? ceil_div(job.w->rows, kUnitRows) : 0));
+    first_unit.push_back(first_unit.back() + (runs ? ceil_div(job.w->rows, unit_rows) : 0));
     if (runs) macs += job.m * job.w->rows * job.w->cols;
   }
   const auto run_units = [&](int64_t u0, int64_t u1) {
     size_t j = size_t(std::upper_bound(first_unit.begin(), first_unit.end(), u0) - first_unit.begin() - 1);
     for (; j < jobs.size() && first_unit[j] < u1; ++j) {
       const WeightMatrix& w = *jobs[j].w;
-      const int64_t n0 = (std::max(u0, first_unit[j]) - first_unit[j]) * kUnitRows;
-      const int64_t n1 = std::min(w.rows, (std::min(u1, first_unit[j + 1]) - first_unit[j]) * kUnitRows);
+      const int64_t n0 = (std::max(u0, first_unit[j]) - first_unit[j]) * unit_rows;
+      const int64_t n1 = std::min(w.rows, (std::min(u1, first_unit[j + 1]) - first_unit[j]) * unit_rows);
       if (n0 < n1) v.rows(w, prepared[j], jobs[j].y, n0, n1);
     }
   };
