@@ -40,14 +40,18 @@ void sparse_attention_ref(const float* q, int n_heads, int d, const float* const
   }
 }
 
-void accumulate_weighted_rows_ref(const float* w, int n, const float* rows, int d, float* out) {
-  for (int j = 0; j < n; ++j)
-    for (int k = 0; k < d; ++k) out[k] = std::fma(w[j], rows[int64_t(j) * d + k], out[k]);
+void accumulate_weighted_rows_ref(const float* w, int64_t w_stride, int heads, int n, const float* rows, int d,
+                                  float* out) {
+  for (int h = 0; h < heads; ++h)
+    for (int j = 0; j < n; ++j)
+      for (int k = 0; k < d; ++k)
+        out[h * d + k] = std::fma(w[h * w_stride + j], rows[int64_t(j) * d + k], out[h * d + k]);
 }
 
-void accumulate_weighted_rows(const float* w, int n, const float* rows, int d, float* out) {
-  if (active_isa() == Isa::kAvx512) return accumulate_weighted_rows_avx512(w, n, rows, d, out);
-  accumulate_weighted_rows_ref(w, n, rows, d, out);
+void accumulate_weighted_rows(const float* w, int64_t w_stride, int heads, int n, const float* rows, int d,
+                              float* out) {
+  if (active_isa() == Isa::kAvx512) return accumulate_weighted_rows_avx512(w, w_stride, heads, n, rows, d, out);
+  accumulate_weighted_rows_ref(w, w_stride, heads, n, rows, d, out);
 }
 
 namespace {
@@ -96,21 +100,19 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
         for (int h = 0; h < n_heads; ++h) std::copy_n(block_scores + h * len, len, scores + h * total + n_kv + i0);
       });
     });
-  // Heads are independent: a single query (decode) splits them between the threads.
-  default_thread_pool().parallel_for(n_heads, 1, [&](int64_t h0, int64_t h1) {
-    for (int64_t h = h0; h < h1; ++h) {
-      float* p = scores + h * total;
-      softmax_with_sink(p, int(total), scale, sink[h]);
-      std::fill_n(o + h * d, d, 0.0f);
-      for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
-        j1 = run_end(j0);
-        accumulate_weighted_rows(p + j0, j1 - j0, kv[j0], d, o + h * d);
-      }
+  // Heads are independent: a single query (decode) splits them between the threads, in groups of 4 that
+  // read each entry once.
+  default_thread_pool().parallel_for(n_heads, 4, [&](int64_t h0, int64_t h1) {
+    const int heads = int(h1 - h0);
+    for (int64_t h = h0; h < h1; ++h) softmax_with_sink(scores + h * total, int(total), scale, sink[h]);
+    std::fill_n(o + h0 * d, heads * d, 0.0f);
+    for (int j0 = 0, j1; j0 < n_kv; j0 = j1) {
+      j1 = run_end(j0);
+      accumulate_weighted_rows(scores + h0 * total + j0, total, heads, j1 - j0, kv[j0], d, o + h0 * d);
     }
     if (encoded.n > 0)
       for_decoded_blocks(0, encoded.n, [&](int64_t i0, int64_t i1, const float* rows) {
-        for (int64_t h = h0; h < h1; ++h)
-          accumulate_weighted_rows(scores + h * total + n_kv + i0, int(i1 - i0), rows, d, o + h * d);
+        accumulate_weighted_rows(scores + h0 * total + n_kv + i0, total, heads, int(i1 - i0), rows, d, o + h0 * d);
       });
   });
 }

@@ -29,10 +29,15 @@ void sparse_attention(const float* q, int n_heads, int d, const float* const* kv
 void sparse_attention_ref(const float* q, int n_heads, int d, const float* const* kv, int n_kv, const float* sink,
                           float scale, float* o);
 
-// out[k] += Σ_j w[j] · rows[j · d + k] for k < d, j in order, one fused multiply-add per term (so the SIMD
-// variant gives the reference's bits).
-void accumulate_weighted_rows(const float* w, int n, const float* rows, int d, float* out);
-void accumulate_weighted_rows_ref(const float* w, int n, const float* rows, int d, float* out);
-void accumulate_weighted_rows_avx512(const float* w, int n, const float* rows, int d, float* out);  // AVX-512 CPUs
+// For each of `heads` weight rows (head h's at w + h · w_stride) and its output (out + h · d):
+// out[h · d + k] += Σ_j w[h · w_stride + j] · rows[j · d + k] for k < d, j in order, one fused
+// multiply-add per term (so the SIMD variant gives the reference's bits). The heads share `rows`, which
+// the SIMD variant reads once per group of heads.
+void accumulate_weighted_rows(const float* w, int64_t w_stride, int heads, int n, const float* rows, int d,
+                              float* out);
+void accumulate_weighted_rows_ref(const float* w, int64_t w_stride, int heads, int n, const float* rows, int d,
+                                  float* out);
+void accumulate_weighted_rows_avx512(const float* w, int64_t w_stride, int heads, int n, const float* rows, int d,
+                                     float* out);  // AVX-512 CPUs
 
 }  // namespace dsv4

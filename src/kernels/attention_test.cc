@@ -129,18 +129,20 @@ TEST(AccumulateWeightedRows, VariantsMatchTheReferenceBitForBit) {
   set_isa_limit(cpu_isa());
   std::mt19937 rng(6);
   std::normal_distribution<float> nd;
-  for (int d : {1, 15, 16, 40, 128, 200, 512}) {
-    for (int n : {1, 7, 300}) {
-      std::vector<float> w(static_cast<size_t>(n)), rows(static_cast<size_t>(n * d)), want(static_cast<size_t>(d) + 1), got;
-      for (float& v : w) v = nd(rng);
-      for (float& v : rows) v = nd(rng);
-      for (float& v : want) v = nd(rng);
-      got = want;
-      accumulate_weighted_rows_ref(w.data(), n, rows.data(), d, want.data());
-      accumulate_weighted_rows(w.data(), n, rows.data(), d, got.data());
-      for (size_t k = 0; k <= size_t(d); ++k) ASSERT_EQ(want[k], got[k]) << "d " << d << " n " << n << " k " << k;
-    }
-  }
+  for (int heads : {1, 3, 4, 9})
+    for (int d : {1, 15, 16, 40, 64, 128, 200, 512})
+      for (int n : {1, 7, 300}) {
+        const int64_t w_stride = n + 5;  // rows of a wider score matrix
+        std::vector<float> w(size_t(heads * w_stride)), rows(size_t(n * d)), want(size_t(heads * d) + 1), got;
+        for (float& v : w) v = nd(rng);
+        for (float& v : rows) v = nd(rng);
+        for (float& v : want) v = nd(rng);
+        got = want;
+        accumulate_weighted_rows_ref(w.data(), w_stride, heads, n, rows.data(), d, want.data());
+        accumulate_weighted_rows(w.data(), w_stride, heads, n, rows.data(), d, got.data());
+        for (size_t k = 0; k < want.size(); ++k)
+          ASSERT_EQ(want[k], got[k]) << "heads " << heads << " d " << d << " n " << n << " at " << k;
+      }
 }
 
 }  // namespace
