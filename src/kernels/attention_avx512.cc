@@ -19,19 +19,26 @@ template <int H, int V>
 void accumulate_columns(const float* w, int64_t w_stride, int n, const float* rows, int d, float* out,
                         __mmask16 mask) {
   const auto lanes = [&](int v) { return v == V - 1 ? mask : __mmask16(0xffff); };
-  __m512 acc[H][V];
+  __m512 acc[H][V];  // the loops are unrolled so that these stay in registers
+#pragma GCC unroll 8
   for (int h = 0; h < H; ++h)
+#pragma GCC unroll 8
     for (int v = 0; v < V; ++v) acc[h][v] = _mm512_maskz_loadu_ps(lanes(v), out + h * d + 16 * v);
   for (int j = 0; j < n; ++j) {
     const float* r = rows + int64_t(j) * d;
     __m512 x[V];
+#pragma GCC unroll 8
     for (int v = 0; v < V; ++v) x[v] = _mm512_maskz_loadu_ps(lanes(v), r + 16 * v);
+#pragma GCC unroll 8
     for (int h = 0; h < H; ++h) {
       const __m512 wj = _mm512_set1_ps(w[h * w_stride + j]);
+#pragma GCC unroll 8
       for (int v = 0; v < V; ++v) acc[h][v] = _mm512_fmadd_ps(wj, x[v], acc[h][v]);
     }
   }
+#pragma GCC unroll 8
   for (int h = 0; h < H; ++h)
+#pragma GCC unroll 8
     for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(out + h * d + 16 * v, lanes(v), acc[h][v]);
 }
 
