@@ -262,17 +262,27 @@ void decode_row(const WeightMatrix& w, int64_t n, float* out) {
     }
     return;
   }
+  if (w.format == WeightFormat::kFP8) {  // one scale per 128 columns, two chunks per sign extension
+    alignas(64) uint16_t spill[32];
+    for (int64_t k0 = 0; k0 < w.cols; k0 += 128) {
+      const __m512 scale = _mm512_set1_ps(fp8_scale(w, n, k0) * 256.0f);
+      const int64_t k1 = std::min(w.cols, k0 + 128);
+      int64_t k = k0;
+      for (; k + 32 <= k1; k += 32) {
+        __m512 v[2];
+        e4m3x32(row + k, spill, v);
+        _mm512_storeu_ps(out + k, _mm512_mul_ps(v[0], scale));
+        _mm512_storeu_ps(out + k + 16, _mm512_mul_ps(v[1], scale));
+      }
+      for (; k < k1; k += 16)
+        _mm512_storeu_ps(out + k, _mm512_mul_ps(chunk<WeightFormat::kFP8>(row, k, first(w.cols - k)), scale));
+    }
+    return;
+  }
   for (int64_t k = 0; k < padded(w.cols); k += 16) {
     const __mmask16 m = first(w.cols - k);
-    __m512 v;
-    switch (w.format) {
-      case WeightFormat::kF32: v = chunk<WeightFormat::kF32>(row, k, m); break;
-      case WeightFormat::kBF16: v = chunk<WeightFormat::kBF16>(row, k, m); break;
-      default:
-        v = _mm512_mul_ps(chunk<WeightFormat::kFP8>(row, k, m), _mm512_set1_ps(fp8_scale(w, n, k) * 256.0f));
-        break;
-    }
-    _mm512_storeu_ps(out + k, v);
+    _mm512_storeu_ps(out + k, w.format == WeightFormat::kF32 ? chunk<WeightFormat::kF32>(row, k, m)
+                                                              : chunk<WeightFormat::kBF16>(row, k, m));
   }
 }
 
