@@ -89,8 +89,12 @@ int64_t row_bytes(const WeightMatrix& w) {
   return 0;
 }
 
+// Bytes per weight of the formats stored a whole number of bytes per weight (not FP4).
 template <WeightFormat F>
-constexpr int64_t sizeof_element() { return F == WeightFormat::kF32 ? 4 : F == WeightFormat::kBF16 ? 2 : 1; }
+constexpr int64_t sizeof_element() {
+  static_assert(F != WeightFormat::kFP4, "FP4 packs two weights per byte");
+  return F == WeightFormat::kF32 ? 4 : F == WeightFormat::kBF16 ? 2 : 1;
+}
 
 // Chunk [k, k + 16) of a row (`row` = its first byte), masked past the end; FP8 without its scale (× 2^-8).
 template <WeightFormat F>
